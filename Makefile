@@ -1,0 +1,43 @@
+# Deep Learning Model Efficiency -- course build.
+#   make course   set up, execute every lecture, regenerate the release, autograde the solutions
+#   make test     set up, then run the test suite (what CI runs)
+#   make lab      open JupyterLab on the repository
+PYTHON ?= python3
+VENV   ?= .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.medeff-installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install course test lab lint lectures release fast clean
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --quiet --upgrade "pip>=23"
+	$(VPY) -m pip install --quiet -e ".[dev]"
+	$(VPY) -c "import medeff, torch, torchvision, thop, nbgrader; print('medeff', medeff.__version__, '| torch', torch.__version__, '| torchvision', torchvision.__version__)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+course: install
+	$(VPY) -m medeff.course all
+
+lectures: install
+	$(VPY) -m medeff.course lectures
+
+release: install
+	$(VPY) -m medeff.course release
+
+test: install
+	$(VPY) -m pytest
+
+lab: install
+	$(VENV)/bin/jupyter lab
+
+lint: install
+	$(VENV)/bin/ruff check shared tests lectures solutions
+
+clean:
+	rm -rf build submitted autograded feedback gradebook.db .pytest_cache

@@ -1,0 +1,220 @@
+"""Course build and grading cycle: execute lectures, release assignments, autograde.
+
+Course infrastructure (not a lecture topic): ``make course`` runs ``python -m medeff.course
+all`` and the tests reuse these functions. Usage::
+
+    python -m medeff.course lectures [--fast] [NAME ...]   # execute into build/lectures
+    python -m medeff.course release                        # solutions/ -> assignments/
+    python -m medeff.course grade                          # autograde the solutions
+    python -m medeff.course all [--fast]                   # all three + summary table
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import FAST_ENV
+
+SOLUTION_STUDENT = "solution_check"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course root: the nearest folder upwards holding ``nbgrader_config.py``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir():
+            return folder
+    raise FileNotFoundError(
+        f"no course root (a folder with nbgrader_config.py and solutions/) at or above {here}"
+    )
+
+
+@contextlib.contextmanager
+def _env(**values: str | None) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of executing one notebook."""
+
+    name: str
+    seconds: float
+    ok: bool
+    error: str = ""
+
+
+def execute_notebook(path: Path, out_dir: Path | None = None, *, fast: bool = False,
+                     timeout: int = 900, html: bool = True) -> NotebookRun:
+    """Execute a notebook in its own folder; write the executed copy (+ HTML) to ``out_dir``.
+
+    A notebook that is not valid JSON, or whose cell raises, gives ``ok=False`` with the
+    error; the source notebook is never modified.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path)
+    start = time.perf_counter()
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:  # corrupt JSON, wrong format
+        return NotebookRun(path.name, 0.0, False, f"cannot read {path}: {err}")
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    error = ""
+    with _env(**{FAST_ENV: "1" if fast else None}):
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            error = str(err)
+        except Exception as err:  # kernel died, timeout
+            error = f"{type(err).__name__}: {err}"
+    seconds = time.perf_counter() - start
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out_dir / path.name)
+        if html:
+            from nbconvert import HTMLExporter
+
+            body, _ = HTMLExporter().from_notebook_node(nb)
+            (out_dir / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
+    return NotebookRun(path.name, seconds, not error, error)
+
+
+def lecture_notebooks(root: Path, names: Sequence[str] = ()) -> list[Path]:
+    """Lecture notebooks in ``lectures/``, sorted; ``names`` filters by substring."""
+    paths = sorted((root / "lectures").glob("*.ipynb"))
+    if names:
+        paths = [p for p in paths if any(n in p.name for n in names)]
+    return paths
+
+
+def assignment_ids(root: Path) -> list[str]:
+    """Assignments = folders of ``solutions/`` that contain at least one notebook."""
+    src = root / "solutions"
+    return sorted(d.name for d in src.iterdir() if d.is_dir() and any(d.glob("*.ipynb")))
+
+
+def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed in {root}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def generate_release(root: Path, assignment: str) -> Path:
+    """``nbgrader generate_assignment``: solutions/ID -> assignments/ID (overwritten)."""
+    _nbgrader(root, "generate_assignment", assignment, "--force")
+    return root / "assignments" / assignment
+
+
+def autograde(root: Path, assignment: str, student: str, notebooks: Path) -> tuple[float, float]:
+    """Submit the notebooks in ``notebooks`` as ``student``, autograde, return (score, max).
+
+    The assignment must have been generated first (it must be in the gradebook).
+    Scores are read through nbgrader's Gradebook API, never from printed output.
+    """
+    from nbgrader.api import Gradebook
+
+    target = root / "submitted" / student / assignment
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for nb in Path(notebooks).glob("*.ipynb"):
+        shutil.copy(nb, target / nb.name)
+    _nbgrader(root, "autograde", assignment, "--student", student, "--force")
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(assignment, student)
+        return float(sub.score), float(sub.max_score)
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    out = [line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*r) for r in rows]
+    return "\n".join(out)
+
+
+def run_lectures(root: Path, fast: bool, names: Sequence[str] = ()) -> list[NotebookRun]:
+    out = root / "build" / "lectures"
+    runs = []
+    for path in lecture_notebooks(root, names):
+        print(f"executing {path.name} ({'fast' if fast else 'full'} mode) ...", flush=True)
+        run = execute_notebook(path, out, fast=fast)
+        print(f"  {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s", flush=True)
+        if not run.ok:
+            print(run.error[-3000:], file=sys.stderr)
+        runs.append(run)
+    return runs
+
+
+def run_release_and_grade(root: Path, grade: bool = True) -> list[tuple[str, float, float]]:
+    results = []
+    for aid in assignment_ids(root):
+        print(f"generating release of {aid} ...", flush=True)
+        generate_release(root, aid)
+        if grade:
+            print(f"autograding the solution of {aid} as '{SOLUTION_STUDENT}' ...", flush=True)
+            score, max_score = autograde(root, aid, SOLUTION_STUDENT, root / "solutions" / aid)
+            results.append((aid, score, max_score))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m medeff.course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["lectures", "release", "grade", "all"])
+    parser.add_argument("names", nargs="*", help="lecture name filters (substring)")
+    parser.add_argument("--fast", action="store_true", help=f"set {FAST_ENV}=1 for lectures")
+    args = parser.parse_args(argv)
+    root = find_root()
+    runs: list[NotebookRun] = []
+    grades: list[tuple[str, float, float]] = []
+    if args.command in ("lectures", "all"):
+        runs = run_lectures(root, args.fast, args.names)
+    if args.command in ("release", "grade", "all"):
+        grades = run_release_and_grade(root, grade=args.command != "release")
+    print()
+    if runs:
+        print(_table([(r.name, f"{r.seconds:.1f}", "ok" if r.ok else "FAILED") for r in runs],
+                     ("notebook", "seconds", "status")))
+        print(f"executed notebooks and HTML: {root / 'build' / 'lectures'}\n")
+    if grades:
+        print(_table([(a, f"{s:g}/{m:g}", "ok" if s == m and m > 0 else "NOT FULL MARKS")
+                      for a, s, m in grades], ("assignment", "score", "status")))
+    failed = [r for r in runs if not r.ok] + [g for g in grades if g[1] != g[2] or g[2] == 0]
+    if failed:
+        print(f"\n{len(failed)} item(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
