@@ -1,0 +1,1 @@
+"""Model definitions used by the lectures and assignments (one module per family)."""
