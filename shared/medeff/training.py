@@ -62,6 +62,7 @@ def _split(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _to(batch: Batch, device: torch.device) -> Batch:
+    _split(batch)
     return [b.to(device) if isinstance(b, torch.Tensor) else b for b in batch]
 
 
