@@ -1,0 +1,140 @@
+"""Reference efficient blocks (medeff.models.efficient): shapes, costs, permutations."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import medeff as me
+from medeff.models import efficient as ef
+
+
+@pytest.mark.parametrize("m,n,k,h", [(8, 16, 3, 14), (32, 64, 3, 7), (3, 5, 5, 9), (16, 16, 1, 4)])
+def test_depthwise_separable_macs_formula_matches_counter(m, n, k, h):
+    dw = nn.Sequential(nn.Conv2d(m, m, k, padding=k // 2, groups=m, bias=False),
+                       nn.Conv2d(m, n, 1, bias=False))
+    std = nn.Conv2d(m, n, k, padding=k // 2, bias=False)
+    assert me.count_macs(dw, (m, h, h)) == ef.depthwise_separable_macs(m, n, k, h, h)
+    assert me.count_macs(std, (m, h, h)) == ef.standard_conv_macs(m, n, k, h, h)
+    ratio = ef.depthwise_separable_macs(m, n, k, h, h) / ef.standard_conv_macs(m, n, k, h, h)
+    assert ratio == pytest.approx(1 / n + 1 / k**2)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_separable_conv_structure(stride):
+    block = ef.DepthwiseSeparableConv(12, 20, stride)
+    out = block(torch.randn(2, 12, 10, 10))
+    assert out.shape == (2, 20, 10 // stride, 10 // stride)
+    assert block.depthwise.groups == 12 and block.depthwise.bias is None
+    assert me.count_params(block) == 12 * 9 + 2 * 12 + 12 * 20 + 2 * 20
+    assert (out >= 0).all()
+
+
+def test_make_divisible():
+    assert ef.make_divisible(32 * 0.75) == 24
+    assert ef.make_divisible(3) == 8
+    assert ef.make_divisible(100) == 104
+    assert all(ef.make_divisible(v) >= 0.9 * v for v in range(1, 300))
+
+
+@pytest.mark.parametrize("cin,cout,stride,t", [(16, 16, 1, 6), (16, 24, 2, 6), (8, 8, 1, 1)])
+def test_inverted_residual(cin, cout, stride, t):
+    block = ef.InvertedResidual(cin, cout, stride, t).eval()
+    x = torch.randn(2, cin, 8, 8)
+    out = block(x)
+    assert out.shape == (2, cout, 8 // stride, 8 // stride)
+    assert block.use_residual == (stride == 1 and cin == cout)
+    if block.use_residual:
+        assert torch.allclose(out - x, block.block(x), atol=1e-6)
+    assert not isinstance(block.block[-1], (nn.ReLU, nn.ReLU6))  # linear bottleneck
+
+
+@pytest.mark.parametrize("c,g", [(6, 2), (6, 3), (12, 4), (8, 8), (5, 1)])
+def test_channel_shuffle_is_the_reference_permutation(c, g):
+    x = torch.arange(c, dtype=torch.float32).view(1, c, 1, 1).expand(2, c, 3, 3).contiguous()
+    y = ef.channel_shuffle(x, g)
+    expected = [gi * (c // g) + i for i in range(c // g) for gi in range(g)]
+    assert y[0, :, 0, 0].tolist() == expected
+    assert torch.equal(ef.channel_shuffle(y, c // g), x)  # inverse
+    assert torch.equal(ef.ChannelShuffle(g)(x), y)
+
+
+def test_channel_shuffle_rejects_bad_input():
+    with pytest.raises(ValueError, match="groups"):
+        ef.channel_shuffle(torch.zeros(1, 6, 2, 2), 4)
+    with pytest.raises(ValueError, match="NCHW"):
+        ef.channel_shuffle(torch.zeros(6, 2, 2), 2)
+
+
+def test_shuffle_unit_shapes_and_residual():
+    unit = ef.ShuffleUnit(16, 16, groups=2).eval()
+    assert unit(torch.randn(2, 16, 8, 8)).shape == (2, 16, 8, 8)
+    down = ef.ShuffleUnit(16, 48, groups=4, stride=2).eval()
+    assert down(torch.randn(2, 16, 8, 8)).shape == (2, 48, 4, 4)
+    assert down.compress[0].groups == 4 and down.expand[0].groups == 4
+    with pytest.raises(ValueError):
+        ef.ShuffleUnit(16, 24, groups=2, stride=1)
+    with pytest.raises(ValueError):
+        ef.ShuffleUnit(12, 24, groups=5, stride=2)
+
+
+@pytest.mark.parametrize("cin,cout,ratio,k,dw,stride,relu",
+                         [(8, 16, 2, 1, 3, 1, True), (5, 7, 3, 3, 3, 2, False),
+                          (16, 33, 2, 3, 5, 1, True), (4, 9, 4, 1, 1, 1, True)])
+def test_ghost_module_shapes_and_params(cin, cout, ratio, k, dw, stride, relu):
+    mod = ef.GhostModule(cin, cout, ratio, k, dw, stride, relu)
+    out = mod(torch.randn(2, cin, 10, 10))
+    h = (10 + 2 * (k // 2) - k) // stride + 1
+    assert out.shape == (2, cout, h, h)
+    init = math.ceil(cout / ratio)
+    new = init * (ratio - 1)
+    assert mod.cheap_operation[0].groups == init
+    assert me.count_params(mod) == cin * init * k * k + 2 * init + new * dw * dw + 2 * new
+    assert any(isinstance(m, nn.ReLU) for m in mod.modules()) == relu
+
+
+def test_ghost_module_first_maps_are_the_primary_conv():
+    mod = ef.GhostModule(6, 10, ratio=2, kernel_size=3).eval()
+    x = torch.randn(1, 6, 7, 7)
+    assert torch.allclose(mod(x)[:, :5], mod.primary_conv(x))
+
+
+def test_ghost_module_cost_ratio_is_about_s():
+    h = 14
+    std = ef.conv_bn_relu(64, 64, 3)
+    for s in (2, 3, 4):
+        ghost = ef.GhostModule(64, 64, ratio=s, kernel_size=3, dw_size=3)
+        r = me.count_macs(std, (64, h, h)) / me.count_macs(ghost, (64, h, h))
+        assert s * 0.75 < r <= s + 0.5, (s, r)
+
+
+@pytest.mark.parametrize("kind", ef.KINDS)
+@pytest.mark.parametrize("width", [0.25, 0.5, 1.0, 2.0])
+def test_make_classifier_all_kinds_and_widths(kind, width):
+    model = ef.make_classifier(kind, width, num_classes=5)
+    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 5)
+    assert me.count_params(model) > 0
+
+
+def test_make_classifier_sizes_and_order():
+    params = {k: me.count_params(ef.make_classifier(k, 1.0, 8)) for k in ef.KINDS}
+    macs = {k: me.count_macs(ef.make_classifier(k, 1.0, 8), (1, 28, 28)) for k in ef.KINDS}
+    assert 80_000 < params["standard"] < 130_000
+    # every efficient family is cheaper than the standard net at the same width
+    for k in ("mobilenet", "shufflenet", "ghost"):
+        assert params[k] < params["standard"] and macs[k] < macs["standard"]
+    # widths scale the cost monotonically
+    for k in ef.KINDS:
+        series = [me.count_macs(ef.make_classifier(k, w, 8), (1, 28, 28)) for w in (0.5, 1, 2)]
+        assert series == sorted(series)
+    assert ef.make_classifier("standard", 1.0, 3, in_channels=3)(torch.zeros(1, 3, 28, 28)).shape == (1, 3)
+
+
+def test_make_classifier_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="kind"):
+        ef.make_classifier("resnet")
+    with pytest.raises(ValueError, match="width"):
+        ef.make_classifier("standard", 0)
