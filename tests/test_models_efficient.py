@@ -138,3 +138,42 @@ def test_make_classifier_rejects_bad_arguments():
         ef.make_classifier("resnet")
     with pytest.raises(ValueError, match="width"):
         ef.make_classifier("standard", 0)
+
+
+def test_shuffle_unit_without_shuffle_keeps_groups_apart():
+    torch.manual_seed(0)
+    unit = ef.ShuffleUnit(16, 16, groups=2, shuffle=False).eval()
+    shuffled = ef.ShuffleUnit(16, 16, groups=2).eval()
+    shuffled.load_state_dict(unit.state_dict())
+    x = torch.randn(1, 16, 6, 6)
+    x2 = x.clone()
+    x2[:, :8] += torch.randn(1, 8, 6, 6)  # perturb group 0 only
+    with torch.no_grad():
+        # the branch of the unit without shuffle: group 1's outputs cannot change
+        branch = lambda u, t: u.expand(u.depthwise(ef.channel_shuffle(u.compress(t), 2) if u.shuffle else u.compress(t)))  # noqa: E731
+        assert torch.equal(branch(unit, x)[:, 8:], branch(unit, x2)[:, 8:])
+        assert not torch.equal(branch(shuffled, x)[:, 8:], branch(shuffled, x2)[:, 8:])
+    model = ef.make_classifier("shufflenet", 1.0, 4, shuffle=False)
+    assert all(not u.shuffle for u in model.modules() if isinstance(u, ef.ShuffleUnit))
+
+
+def test_train_or_load_trains_then_loads_from_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDEFF_CACHE", str(tmp_path))
+    monkeypatch.setenv("MEDEFF_FAST", "1")
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 1, 28, 28, generator=g)
+    y = torch.randint(0, 3, (64,), generator=g)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+    loaders = (loader, loader, loader)
+    model, rec = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
+                                  data_tag="random")
+    assert not rec["cached"] and rec["params"] == me.count_params(model)
+    assert rec["macs"] == me.count_macs(model, (1, 28, 28)) and 0 <= rec["test_accuracy"] <= 1
+    again, rec2 = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
+                                   data_tag="random")
+    assert rec2["cached"] and rec2["test_accuracy"] == rec["test_accuracy"]
+    for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    _, rec3 = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
+                               data_tag="random", options={"groups": 4})
+    assert not rec3["cached"]  # a different configuration is a different cache entry

@@ -165,11 +165,13 @@ class ShuffleUnit(nn.Module):
     ``stride == 1`` (needs ``in_channels == out_channels``): residual add, then ReLU.
     ``stride == 2``: the shortcut is a 3x3 average pool (stride 2) and is concatenated,
     so the residual branch produces ``out_channels - in_channels`` channels. The
-    bottleneck is a quarter of the output width, as in the paper.
+    bottleneck is a quarter of the output width, as in the paper. ``shuffle=False`` drops
+    the channel shuffle (an ablation: the groups then never exchange information).
     Explained in: lecture 02, "The ShuffleNet unit".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, groups: int = 2, stride: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, groups: int = 2, stride: int = 1,
+                 shuffle: bool = True):
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -183,6 +185,7 @@ class ShuffleUnit(nn.Module):
                 raise ValueError(f"{name} = {c} must be a positive multiple of groups={groups}")
         self.stride = stride
         self.groups = groups
+        self.shuffle = shuffle
         self.compress = conv_bn_relu(in_channels, mid, 1, groups=groups)
         self.depthwise = conv_bn_relu(mid, mid, 3, stride, groups=mid, relu=False)
         self.expand = conv_bn_relu(mid, branch_out, 1, groups=groups, relu=False)
@@ -191,7 +194,8 @@ class ShuffleUnit(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.compress(x)
-        out = channel_shuffle(out, self.groups)
+        if self.shuffle:
+            out = channel_shuffle(out, self.groups)
         out = self.expand(self.depthwise(out))
         if self.stride == 2:
             return self.relu(torch.cat([self.shortcut(x), out], dim=1))
@@ -235,13 +239,14 @@ class GhostModule(nn.Module):
 
 
 # ---------------------------------------------------------------------------- family
-def _block(kind: str, cin: int, cout: int, stride: int, groups: int) -> nn.Module:
+def _block(kind: str, cin: int, cout: int, stride: int, groups: int,
+           shuffle: bool = True) -> nn.Module:
     if kind == "standard":
         return conv_bn_relu(cin, cout, 3, stride)
     if kind == "mobilenet":
         return DepthwiseSeparableConv(cin, cout, stride)
     if kind == "shufflenet":
-        return ShuffleUnit(cin, cout, groups, stride)
+        return ShuffleUnit(cin, cout, groups, stride, shuffle)
     if kind == "ghost":
         # As in the paper's Ghost-VGG: every 3x3 conv becomes a Ghost module (s = 2, d = 3).
         return GhostModule(cin, cout, ratio=2, kernel_size=3, dw_size=3, stride=stride)
@@ -256,11 +261,11 @@ class SmallClassifier(nn.Module):
     """
 
     def __init__(self, kind: str, channels: list[int], strides: list[int],
-                 num_classes: int, in_channels: int = 1, groups: int = 2):
+                 num_classes: int, in_channels: int = 1, groups: int = 2, shuffle: bool = True):
         super().__init__()
         self.kind = kind
         self.stem = conv_bn_relu(in_channels, channels[0], 3, 1)
-        blocks = [_block(kind, cin, cout, s, groups)
+        blocks = [_block(kind, cin, cout, s, groups, shuffle)
                   for cin, cout, s in zip(channels[:-1], channels[1:], strides, strict=True)]
         self.features = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -272,14 +277,14 @@ class SmallClassifier(nn.Module):
 
 
 def make_classifier(kind: str, width: float = 1.0, num_classes: int = 2,
-                    in_channels: int = 1, groups: int = 2) -> SmallClassifier:
+                    in_channels: int = 1, groups: int = 2, shuffle: bool = True) -> SmallClassifier:
     """A small classifier for 28x28 patches; ``kind`` in ``KINDS``, ``width`` multiplier.
 
     All four kinds share one skeleton (a 3x3 stem of 16 channels, then blocks of 32, 32,
     64, 64, 64 channels with strides 2, 1, 2, 1, 1; channels scaled by ``width`` and
     rounded to a multiple of 8, the stem is half the first block); only the block differs: 3x3 conv ("standard", ~106k parameters at
     width 1), depthwise-separable ("mobilenet"), ShuffleNet unit with ``groups``
-    ("shufflenet") or Ghost module ("ghost"). The stem stays an ordinary conv: a
+    ("shufflenet"; ``shuffle=False`` for the no-shuffle ablation) or Ghost module ("ghost"). The stem stays an ordinary conv: a
     depthwise conv on one input channel would learn a single filter.
     Explained in: lecture 03, "Accuracy vs MACs".
     """
@@ -291,4 +296,81 @@ def make_classifier(kind: str, width: float = 1.0, num_classes: int = 2,
     stages = [make_divisible(c * width, divisor) for c, _ in STAGES]
     channels = [stages[0] // 2, *stages]  # the stem is half the first stage (16 at width 1)
     strides = [s for _, s in STAGES]
-    return SmallClassifier(kind, channels, strides, num_classes, in_channels, groups)
+    return SmallClassifier(kind, channels, strides, num_classes, in_channels, groups, shuffle)
+
+
+# ---------------------------------------------------------------------------- training
+def _source_fingerprint() -> str:
+    """Hash of this file, so cached results are dropped when an architecture changes."""
+    import hashlib
+    from pathlib import Path
+
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def train_or_load(
+    kind: str,
+    width: float,
+    loaders: tuple,
+    *,
+    num_classes: int,
+    epochs: int,
+    lr: float = 3e-3,
+    seed: int = 0,
+    data_tag: str = "",
+    cache: bool = True,
+    progress: bool = False,
+    options: dict | None = None,
+) -> tuple[SmallClassifier, dict]:
+    """Train ``make_classifier(kind, width)`` (or load it from the cache); return it + a record.
+
+    ``loaders`` is ``(train, val, test)``. The record holds ``kind``, ``width``, ``params``,
+    ``macs`` (per 28x28 image), ``val_accuracy``, ``test_accuracy``, ``train_seconds``
+    and ``cached``. ``options`` go to :func:`make_classifier` (e.g. ``{"groups": 4}``). Results and weights are cached in ``me.cache_dir() / "efficient"``,
+    keyed by every argument that changes the outcome (including fast mode, ``data_tag``
+    for the data set and a hash of this file), so re-running a lecture is fast; delete
+    that folder, or pass ``cache=False``, to retrain. Explained in: lecture 03,
+    "Accuracy vs MACs" (and used in lectures 01 and 02).
+    """
+    import hashlib
+    import json
+    import time
+
+    from ..config import cache_dir, is_fast
+    from ..counting import count_macs, count_params
+    from ..metrics import accuracy
+    from ..training import evaluate, fit, set_seed
+
+    train, val, test = loaders
+    config = {"kind": kind, "width": width, "num_classes": num_classes, "epochs": epochs,
+              "lr": lr, "seed": seed, "data": data_tag, "fast": is_fast(),
+              "options": options or {},
+              "code": _source_fingerprint()}
+    key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    folder = cache_dir() / "efficient"
+    weights, meta = folder / f"{kind}-{width:g}-{key}.pt", folder / f"{kind}-{width:g}-{key}.json"
+    set_seed(seed)
+    model = make_classifier(kind, width, num_classes, **(options or {}))
+    if cache and weights.exists() and meta.exists():
+        model.load_state_dict(torch.load(weights, weights_only=True))
+        model.eval()
+        record = json.loads(meta.read_text()) | {"cached": True}
+        return model, record
+    start = time.perf_counter()
+    fit(model, train, epochs=epochs, lr=lr, progress=progress, desc=f"{kind} x{width:g}")
+    seconds = time.perf_counter() - start
+    metrics = {"accuracy": accuracy}
+    record = {
+        "kind": kind, "width": width,
+        "params": count_params(model),
+        "macs": count_macs(model, (model.stem[0].in_channels, 28, 28)),
+        "val_accuracy": evaluate(model, val, metrics)["accuracy"],
+        "test_accuracy": evaluate(model, test, metrics)["accuracy"],
+        "train_seconds": seconds,
+    }
+    model.eval()
+    if cache:
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), weights)
+        meta.write_text(json.dumps(record | {"config": config}, indent=1))
+    return model, record | {"cached": False}
