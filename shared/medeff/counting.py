@@ -94,7 +94,8 @@ def mac_breakdown(model: nn.Module, example: torch.Tensor | Sequence[int]) -> li
     require_module(model)
     x = as_example_input(model, example)
     root = type(model).__name__
-    leaves = {m: n for n, m in model.named_modules() if not list(m.children()) and n}
+    # A model without children is its own single leaf; FlopCounterMode names it ``root``.
+    leaves = {m: n for n, m in model.named_modules() if not list(m.children())}
     seen: dict[str, tuple[int, ...]] = {}
     order: list[nn.Module] = []
 
@@ -113,9 +114,10 @@ def mac_breakdown(model: nn.Module, example: torch.Tensor | Sequence[int]) -> li
     rows = []
     for module in order:
         name = leaves[module]
-        macs = counts.get(f"{root}.{name}", 0) // 2
+        macs = counts.get(f"{root}.{name}" if name else root, 0) // 2
         params = sum(p.numel() for p in module.parameters(recurse=False))
-        rows.append(LayerCost(name, type(module).__name__, seen.get(name, ()), params, macs))
+        rows.append(LayerCost(name or root, type(module).__name__, seen.get(name, ()), params,
+                              macs))
     rest = counts.get("Global", 0) // 2 - sum(r.macs for r in rows)
     if rest:
         rows.append(LayerCost("(functional)", "functional", (), 0, rest))
@@ -155,8 +157,12 @@ def count_params(model: nn.Module, nonzero_only: bool = False) -> int:
     """
     require_module(model)
     total = 0
+    seen: set[int] = set()
     for module in model.modules():
         for name, p in module.named_parameters(recurse=False):
+            if id(p) in seen:  # tied weights (the same Parameter in two modules)
+                continue
+            seen.add(id(p))
             if nonzero_only:
                 if name.endswith("_orig") and hasattr(module, name[: -len("_orig")]):
                     p = getattr(module, name[: -len("_orig")])

@@ -1,0 +1,93 @@
+"""The figures the lecture slides quote, as data, so notebooks can show them beside measurements.
+
+Explained in: lecture 00 (compute demands of popular DNNs).
+
+Source: the lecture text of "Deep Learning Model Efficiency" (lecture 14 of Medical Image
+Computing; ``shared/seed/lecture14-model-efficiency.md``):
+
+* the slide "Popular DNN Models" (credit: Vivienne Sze; after Sze et al., "Efficient
+  Processing of Deep Neural Networks", Proc. IEEE 2017) -> :data:`POPULAR_DNN_MODELS`;
+* the table "Different models with different sizes" -> :data:`MODEL_SIZES`.
+
+These are the papers' (rounded) figures as the slides print them, nothing measured.
+Footnotes of the slide: the EfficientNet-B4 top-5 error "does not include multi-crop and
+ensemble"; its 65 FC layers are mostly squeeze-and-excitation layers ("much smaller than FC
+layers for classification"). The slide's "# of MACs" row for FC layers repeats the FC
+weights (one MAC per weight for an FC layer on a single vector). The second table's column
+is headed "FLOPs" but holds multiply-accumulates (e.g. MobileNet v1: 569M mult-adds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEED_SOURCE = "lecture14-model-efficiency.md"
+
+
+@dataclass(frozen=True)
+class PopularModel:
+    """One column of the slide "Popular DNN Models" (counts as plain numbers)."""
+
+    name: str
+    top5_error: float | None   # ImageNet top-5 error in %, None for LeNet-5 (n/a)
+    input_size: tuple[int, int]
+    conv_layers: int
+    conv_weights: float
+    conv_macs: float
+    fc_layers: int
+    fc_weights: float
+    fc_macs: float
+    total_weights: float
+    total_macs: float
+    reference: str
+    note: str = ""
+
+
+POPULAR_DNN_MODELS: dict[str, PopularModel] = {
+    m.name: m
+    for m in (
+        PopularModel("LeNet-5", None, (28, 28), 2, 2.6e3, 283e3, 2, 58e3, 58e3, 60e3, 341e3,
+                     "LeCun, Proc. IEEE 1998"),
+        PopularModel("AlexNet", 16.4, (227, 227), 5, 2.3e6, 666e6, 3, 58.6e6, 58.6e6, 61e6,
+                     724e6, "Krizhevsky, NeurIPS 2012"),
+        PopularModel("VGG-16", 7.4, (224, 224), 16, 14.7e6, 15.3e9, 3, 124e6, 124e6, 138e6,
+                     15.5e9, "Simonyan, ICLR 2015",
+                     note="the slide lists 16 conv layers; VGG-16 has 13 conv + 3 FC"),
+        PopularModel("GoogLeNet (v1)", 6.7, (224, 224), 21, 6.0e6, 1.43e9, 1, 1e6, 1e6, 7e6,
+                     1.43e9, "Szegedy, CVPR 2015", note="21 conv layers = depth"),
+        PopularModel("ResNet-50", 5.3, (224, 224), 49, 23.5e6, 3.86e9, 1, 2e6, 2e6, 25.5e6,
+                     3.9e9, "He, CVPR 2016"),
+        PopularModel("EfficientNet-B4", 3.7, (380, 380), 96, 14e6, 4.4e9, 65, 4.9e6, 4.9e6,
+                     19e6, 4.4e9, "Tan, ICML 2019",
+                     note="top-5 without multi-crop/ensemble; 64 of the 65 FC layers are SE"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """One row of the table "Different models with different sizes"."""
+
+    name: str
+    params: float
+    macs: float   # the slide's column says "FLOPs"; the values are multiply-accumulates
+
+
+MODEL_SIZES: dict[str, ModelSize] = {
+    m.name: m
+    for m in (
+        ModelSize("ResNet-50", 25.5e6, 4.1e9),
+        ModelSize("MobileNet v1", 4.2e6, 569e6),
+        ModelSize("MobileNet v2", 3.5e6, 300e6),
+    )
+}
+
+
+def percent_diff(measured: float, quoted: float) -> float:
+    """Signed difference of a measured value from a quoted one, in percent of the quote.
+
+    Explained in: lecture 00 ("Re-measuring the table").
+    """
+    if quoted == 0:
+        raise ValueError("quoted value is zero: no relative difference")
+    return 100.0 * (measured - quoted) / quoted
