@@ -1,0 +1,422 @@
+"""A procedural abdominal CT phantom in Hounsfield units, with a label map.
+
+Explained in: lecture A (data), "The synthetic abdominal CT phantom".
+
+No public wheel ships labelled liver/kidney tumour CT, so the course generates its own
+small cases: ``depth`` axial slices (default 32) of ``size`` x ``size`` pixels (default
+96), voxel spacing about 3.6 x 3.6 mm in-plane and 5 mm between slices, portal-venous
+contrast phase (as in LiTS). Anatomy changes smoothly from slice to slice: the liver
+is large in the upper slices and tapers downwards, the kidneys appear in the lower half,
+spine and aorta run through all slices.
+
+Image orientation follows the radiological convention: row 0 is anterior, the patient's
+right is on the image's left (so the liver is on the left of the image, the spleen on
+the right).
+
+Every structure is drawn by its own function from smooth superellipses whose centre and
+size vary slowly along z. Liver tumours follow the recipe of Hu et al. (CVPR 2023,
+SyntheticTumors): ellipsoids of radius about 4/8/16/32 mm, elastically deformed by a
+smooth random field, a Gaussian-filtered noise texture, hypodense by 65-145 HU against
+the liver, with a blurred edge. Finally the image is blurred slightly (sigma 0.7 px)
+and Gaussian noise of 10-20 HU is added. Everything is deterministic from ``seed``.
+
+Label values (:data:`LABELS`)::
+
+    0 background (air)   1 body (other soft tissue, bowel)   2 fat
+    3 muscle              4 liver                             5 liver tumour
+    6 kidney              7 kidney tumour                     8 spleen
+    9 vertebra (bone)    10 aorta                            11 bowel gas
+
+:func:`lits_view` and :func:`kits_view` map them to the LiTS (0 background, 1 liver,
+2 tumour) and KiTS (0 background, 1 kidney, 2 tumour) conventions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+PHANTOM_VERSION = 1
+
+LABELS: dict[str, int] = {
+    "background": 0, "body": 1, "fat": 2, "muscle": 3, "liver": 4, "liver_tumor": 5,
+    "kidney": 6, "kidney_tumor": 7, "spleen": 8, "vertebra": 9, "aorta": 10, "gas": 11,
+}
+
+# Nominal HU ranges (portal-venous phase) the phantom draws its per-case tissue means from.
+# The notes' sources: liver ~110 +-15 in contrast CT and about 10 HU above spleen; kidney
+# 140-200 enhanced; fat -50..-100; hypodense tumour = liver - (65..145); bone 50..1000.
+HU_RANGES: dict[str, tuple[float, float]] = {
+    "background": (-1000.0, -1000.0),
+    "body": (0.0, 45.0),
+    "fat": (-100.0, -50.0),
+    "muscle": (40.0, 60.0),
+    "liver": (95.0, 125.0),
+    "liver_tumor": (-30.0, 55.0),  # liver mean minus 65..145 HU (drawn per tumour)
+    "kidney": (140.0, 200.0),
+    "kidney_tumor": (50.0, 110.0),
+    "spleen": (85.0, 115.0),  # liver minus 5..15 HU
+    "vertebra": (150.0, 700.0),  # cancellous body ~150-300, cortical rim ~500-900
+    "aorta": (140.0, 190.0),
+    "gas": (-1000.0, -900.0),
+}
+
+SPACING_MM = (5.0, 3.6, 3.6)  # (z, y, x)
+
+
+@dataclass(frozen=True)
+class PhantomCase:
+    """One generated case: ``image`` (Z, H, W) float32 HU and ``labels`` (Z, H, W) uint8.
+
+    ``spacing`` is (z, y, x) in mm; ``tumors`` holds one dict per liver tumour drawn
+    (centre in voxels, radius in mm, HU difference to the liver). Explained in: lecture A.
+    """
+
+    image: np.ndarray
+    labels: np.ndarray
+    spacing: tuple[float, float, float]
+    tumors: tuple[dict, ...]
+    seed: int
+
+
+# ---------------------------------------------------------------------------- helpers
+def gaussian_blur2d(volume: np.ndarray, sigma: float) -> np.ndarray:
+    """Blur each slice of a (Z, H, W) array with a Gaussian of ``sigma`` pixels (reflect padding).
+
+    Uses a separable torch convolution, so scipy is not needed. Explained in: lecture A.
+    """
+    if sigma <= 0:
+        return volume.astype(np.float32, copy=True)
+    radius = max(1, int(round(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    x = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[:, None]
+    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    x = F.conv2d(x, k.view(1, 1, -1, 1))
+    return x[:, 0].numpy()
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int, int],
+                 cells: tuple[int, int, int]) -> np.ndarray:
+    """Smooth random field with unit-ish standard deviation: coarse Gaussian noise on a
+    ``cells`` grid, upsampled trilinearly to ``shape``. Explained in: lecture A."""
+    coarse = torch.from_numpy(rng.standard_normal(cells).astype(np.float32))[None, None]
+    field = F.interpolate(coarse, size=shape, mode="trilinear", align_corners=True)[0, 0]
+    field = field / (field.std() + 1e-6)
+    return field.numpy()
+
+
+def _profile(z: np.ndarray, center: float, half: float) -> np.ndarray:
+    """Size factor along z: an ellipsoid-like cap, 1 at ``center``, 0 beyond ``half``."""
+    return np.sqrt(np.clip(1.0 - ((z - center) / half) ** 2, 0.0, None))
+
+
+def _blob(X: np.ndarray, Y: np.ndarray, cx, cy, ax, ay, angle: float = 0.0,
+          p: float = 2.0, wobble: tuple[tuple[float, float], ...] = ()) -> np.ndarray:
+    """Superellipse mask; parameters may be arrays of shape (Z, 1, 1) (varying along z).
+
+    ``wobble`` adds low-order harmonics ``(amplitude, phase)`` for k = 2, 3, ... to the
+    boundary radius, so organs are not perfect ellipses.
+    """
+    ax = np.maximum(ax, 1e-6)
+    ay = np.maximum(ay, 1e-6)
+    c, s = np.cos(angle), np.sin(angle)
+    u = (X - cx) * c + (Y - cy) * s
+    v = -(X - cx) * s + (Y - cy) * c
+    rho = (np.abs(u / ax) ** p + np.abs(v / ay) ** p) ** (1.0 / p)
+    bound = 1.0
+    if wobble:
+        theta = np.arctan2(v / ay, u / ax)
+        bound = 1.0 + sum(a * np.cos((k + 2) * theta + ph) for k, (a, ph) in enumerate(wobble))
+    return rho <= bound
+
+
+def _wobble(rng: np.random.Generator, n: int = 3, amp: float = 0.06):
+    return tuple((float(rng.uniform(0, amp)), float(rng.uniform(0, 2 * np.pi))) for _ in range(n))
+
+
+class _Grid:
+    """Coordinates of a case: X, Y in [-1, 1] (1, H, W); z in [0, 1] as (Z, 1, 1)."""
+
+    def __init__(self, depth: int, size: int):
+        lin = np.linspace(-1.0, 1.0, size, dtype=np.float32)
+        self.Y, self.X = np.meshgrid(lin, lin, indexing="ij")
+        self.X = self.X[None]
+        self.Y = self.Y[None]
+        self.z = np.linspace(0.0, 1.0, depth, dtype=np.float32)[:, None, None]
+        self.shape = (depth, size, size)
+        self.px_mm = SPACING_MM[1] * 96.0 / size  # field of view stays ~345 mm
+
+
+# ---------------------------------------------------------------------------- anatomy
+def body_outline(g: _Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Body (skin) outline and the inner boundary of subcutaneous fat; both (Z, H, W)."""
+    ax, ay = rng.uniform(0.80, 0.92), rng.uniform(0.56, 0.68)
+    grow = 1.0 + rng.uniform(-0.05, 0.06) * g.z + 0.02 * np.sin(2 * np.pi * g.z + rng.uniform(0, 6))
+    cy = 0.06 + rng.uniform(-0.03, 0.03)
+    w = _wobble(rng, 2, 0.03)
+    body = _blob(g.X, g.Y, 0.0, cy, ax * grow, ay * grow, 0.0, rng.uniform(2.2, 2.8), w)
+    fat = rng.uniform(0.06, 0.16)  # subcutaneous fat thickness (fraction of the half-width)
+    inner = _blob(g.X, g.Y, 0.0, cy + 0.01, ax * grow - fat, ay * grow - fat * 1.1,
+                  0.0, 2.4, w)
+    return body, inner
+
+
+def muscle(g: _Grid, rng: np.random.Generator, inner: np.ndarray) -> np.ndarray:
+    """Abdominal wall (a band just inside the subcutaneous fat) and paraspinal muscles."""
+    t = rng.uniform(0.04, 0.07)
+    # erode the inner outline by t: cheap approximation by rescaling about the centre
+    cy = 0.07
+    sx, sy = 1.0 - t / 0.75, 1.0 - t / 0.55
+    Xs, Ys = g.X / sx, (g.Y - cy) / sy + cy
+    idx_x = np.clip(np.round((Xs + 1) / 2 * (g.shape[2] - 1)), 0, g.shape[2] - 1).astype(int)
+    idx_y = np.clip(np.round((Ys + 1) / 2 * (g.shape[1] - 1)), 0, g.shape[1] - 1).astype(int)
+    shrunk = inner[:, idx_y[0], idx_x[0]]
+    wall = inner & ~shrunk
+    px, py = rng.uniform(0.16, 0.22), rng.uniform(0.58, 0.66)
+    para = np.zeros(g.shape, dtype=bool)
+    for side in (-1, 1):
+        para |= _blob(g.X, g.Y, side * px, py, 0.13, 0.10, side * 0.3, 2.0, _wobble(rng, 2))
+        # psoas muscles appear in the lower slices beside the spine
+        psoas_size = _profile(g.z, 1.0, 0.55)
+        para |= _blob(g.X, g.Y, side * 0.17, 0.42, 0.07 * psoas_size, 0.08 * psoas_size)
+    return (wall | para) & inner
+
+
+def liver(g: _Grid, rng: np.random.Generator) -> np.ndarray:
+    """Liver: a large right lobe (image left) and a left lobe that tapers off early in z."""
+    zc, half = rng.uniform(0.22, 0.32), rng.uniform(0.48, 0.58)
+    size = _profile(g.z, zc, half)
+    cx = -0.40 + rng.uniform(-0.05, 0.05) + 0.05 * g.z
+    cy = 0.08 + rng.uniform(-0.05, 0.05) + 0.05 * np.sin(3 * g.z + rng.uniform(0, 6))
+    right = _blob(g.X, g.Y, cx, cy, rng.uniform(0.30, 0.38) * size, rng.uniform(0.38, 0.46) * size,
+                  rng.uniform(-0.3, 0.1), 2.3, _wobble(rng, 3, 0.07))
+    lsize = _profile(g.z, zc - 0.1, half * rng.uniform(0.45, 0.7))
+    left = _blob(g.X, g.Y, rng.uniform(-0.08, 0.05), rng.uniform(-0.26, -0.18),
+                 rng.uniform(0.24, 0.34) * lsize, rng.uniform(0.11, 0.16) * lsize,
+                 rng.uniform(-0.35, -0.1), 2.0, _wobble(rng, 2, 0.08))
+    return right | left
+
+
+def spleen(g: _Grid, rng: np.random.Generator) -> np.ndarray:
+    """Spleen: a crescent-like ellipse posterior on the patient's left (image right)."""
+    size = _profile(g.z, rng.uniform(0.15, 0.25), rng.uniform(0.25, 0.35))
+    return _blob(g.X, g.Y, rng.uniform(0.52, 0.60), rng.uniform(0.18, 0.28),
+                 rng.uniform(0.10, 0.14) * size, rng.uniform(0.20, 0.26) * size,
+                 rng.uniform(-0.7, -0.4), 2.0, _wobble(rng, 3, 0.08))
+
+
+def kidneys(g: _Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right kidneys (bean-like ellipses beside the spine, lower half) and the
+    renal sinus (hilum, lower HU) inside them. Returns (kidney mask, sinus mask)."""
+    kid = np.zeros(g.shape, dtype=bool)
+    sinus = np.zeros(g.shape, dtype=bool)
+    for side in (-1, 1):
+        zc = rng.uniform(0.62, 0.72) + (0.04 if side < 0 else 0.0)  # right kidney sits lower
+        size = _profile(g.z, zc, rng.uniform(0.28, 0.34))
+        cx, cy = side * rng.uniform(0.34, 0.42), rng.uniform(0.36, 0.44)
+        ang = side * rng.uniform(0.2, 0.5)
+        ax, ay = rng.uniform(0.10, 0.13), rng.uniform(0.15, 0.19)
+        kid |= _blob(g.X, g.Y, cx, cy, ax * size, ay * size, ang, 2.0, _wobble(rng, 2, 0.05))
+        sinus |= _blob(g.X, g.Y, cx - side * 0.04, cy, 0.35 * ax * size, 0.45 * ay * size, ang)
+    return kid, sinus & kid
+
+
+def vertebra(g: _Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Vertebral body with posterior elements. Returns (bone mask, cortical rim mask)."""
+    cy = rng.uniform(0.46, 0.52)
+    r = rng.uniform(0.10, 0.13) * (1.0 + 0.1 * g.z)
+    body = _blob(g.X, g.Y, 0.0, cy, r, r * 0.9, 0.0, 2.0)
+    inner = _blob(g.X, g.Y, 0.0, cy, r - 0.025, r * 0.9 - 0.025, 0.0, 2.0)
+    # vertebrae repeat along z: the posterior arch is thick within a vertebra, thin at discs
+    level = 0.5 + 0.5 * np.cos(2 * np.pi * g.z * rng.uniform(4.5, 5.5) + rng.uniform(0, 6))
+    arch = _blob(g.X, g.Y, 0.0, cy + r + 0.07, 0.035 + 0.05 * level, 0.06, 0.0, 2.0)
+    spinous = _blob(g.X, g.Y, 0.0, cy + r + 0.17, 0.025, 0.07 * level + 0.01, 0.0, 2.0)
+    bone = body | arch | spinous
+    return bone, bone & ~inner
+
+
+def aorta(g: _Grid, rng: np.random.Generator, spine_cy: float = 0.49) -> np.ndarray:
+    """Abdominal aorta: a round vessel anterior-left of the spine (image right)."""
+    r = rng.uniform(0.045, 0.06) * (1.0 - 0.15 * g.z)
+    cx = rng.uniform(0.04, 0.10) + 0.02 * np.sin(2 * np.pi * g.z)
+    return _blob(g.X, g.Y, cx, spine_cy - rng.uniform(0.19, 0.23), r, r)
+
+
+def bowel_gas(g: _Grid, rng: np.random.Generator, free: np.ndarray) -> np.ndarray:
+    """A few gas pockets in the bowel (anterior, mostly lower slices), only in ``free``."""
+    gas = np.zeros(g.shape, dtype=bool)
+    for _ in range(rng.integers(2, 7)):
+        zc, half = rng.uniform(0.3, 1.0), rng.uniform(0.06, 0.2)
+        size = _profile(g.z, zc, half)
+        r = rng.uniform(0.03, 0.08)
+        gas |= _blob(g.X, g.Y, rng.uniform(-0.45, 0.45), rng.uniform(-0.4, 0.1),
+                     r * size * rng.uniform(0.8, 1.6), r * size, rng.uniform(0, 3), 2.0)
+    return gas & free
+
+
+def liver_tumors(g: _Grid, rng: np.random.Generator, liver_mask: np.ndarray,
+                 max_tumors: int) -> tuple[list[np.ndarray], list[np.ndarray], list[dict]]:
+    """0..``max_tumors`` hypodense tumours inside the liver (SyntheticTumors recipe).
+
+    Returns per tumour a soft weight map in [0, 1] (1 inside, smooth edge), its label mask
+    (weight > 0.5, inside the liver) and a description. Radius is drawn around 4, 8, 16 or
+    32 mm, the ellipsoid is deformed by a smooth random field (elastic-like).
+    """
+    n = int(rng.choice(np.arange(max_tumors + 1),
+                       p=_tumor_count_probs(max_tumors)))
+    coords = np.argwhere(liver_mask)
+    weights, masks, info = [], [], []
+    if len(coords) == 0:
+        return weights, masks, info
+    Z, H, W = g.shape
+    zz, yy, xx = np.meshgrid(np.arange(Z), np.arange(H), np.arange(W), indexing="ij")
+    for _ in range(n):
+        radius_mm = float(rng.choice([4.0, 8.0, 16.0, 32.0], p=[0.15, 0.4, 0.35, 0.1])
+                          * rng.uniform(0.75, 1.25))
+        c = coords[rng.integers(len(coords))]
+        rx = radius_mm / g.px_mm * rng.uniform(0.8, 1.2)
+        ry = radius_mm / g.px_mm * rng.uniform(0.8, 1.2)
+        rz = max(radius_mm / SPACING_MM[0] * rng.uniform(0.8, 1.2), 0.6)
+        d = np.sqrt(((zz - c[0]) / rz) ** 2 + ((yy - c[1]) / ry) ** 2 + ((xx - c[2]) / rx) ** 2)
+        cells = (max(2, Z // 4), max(2, H // 12), max(2, W // 12))
+        d = d + 0.2 * smooth_noise(rng, g.shape, cells)  # elastic-like deformation
+        edge = rng.uniform(0.08, 0.2)  # edge blur (in units of the radius)
+        w = 1.0 / (1.0 + np.exp(np.clip((d - 1.0) / edge, -30, 30)))
+        m = (d < 1.0) & liver_mask
+        if not m.any():
+            continue
+        weights.append(w.astype(np.float32))
+        masks.append(m)
+        info.append({"center": tuple(int(v) for v in c), "radius_mm": radius_mm})
+    return weights, masks, info
+
+
+def _tumor_count_probs(k: int) -> np.ndarray:
+    if k <= 0:
+        return np.ones(1)
+    p = np.array([0.15] + [0.85 / k] * k)
+    return p / p.sum()
+
+
+# ---------------------------------------------------------------------------- assembly
+def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 4,
+                  kidney_tumor_prob: float = 0.4, noise_hu: tuple[float, float] = (10.0, 20.0),
+                  blur_sigma: float = 0.7) -> PhantomCase:
+    """Generate one phantom case, deterministically from ``seed``.
+
+    Returns a :class:`PhantomCase` with ``image`` (depth, size, size) float32 in HU and
+    ``labels`` uint8 with the values of :data:`LABELS`. Explained in: lecture A.
+    """
+    if depth < 4 or size < 32:
+        raise ValueError(f"phantom needs depth >= 4 and size >= 32, got {depth}, {size}")
+    rng = np.random.default_rng([PHANTOM_VERSION, seed])
+    g = _Grid(depth, size)
+    shape = g.shape
+    lab = np.zeros(shape, dtype=np.uint8)
+    hu = np.full(shape, -1000.0, dtype=np.float32)
+
+    def tissue(mean: float, sd: float, cells: tuple[int, int, int]) -> np.ndarray:
+        return mean + sd * smooth_noise(rng, shape, cells)
+
+    fine = (max(2, depth // 2), max(2, size // 4), max(2, size // 4))
+    coarse = (max(2, depth // 4), max(2, size // 10), max(2, size // 10))
+
+    body, inner = body_outline(g, rng)
+    lab[body] = LABELS["fat"]
+    hu[body] = tissue(rng.uniform(-100, -80), 8.0, fine)[body]
+    # visceral content: bowel/mesentery soft tissue mixed with visceral fat
+    visc = tissue(rng.uniform(15, 35), 10.0, fine)
+    vfat = smooth_noise(rng, shape, coarse) > rng.uniform(0.6, 1.0)
+    lab[inner] = LABELS["body"]
+    hu[inner] = visc[inner]
+    vf = inner & vfat
+    lab[vf] = LABELS["fat"]
+    hu[vf] = tissue(rng.uniform(-95, -70), 8.0, fine)[vf]
+
+    mus = muscle(g, rng, inner)
+    lab[mus] = LABELS["muscle"]
+    hu[mus] = tissue(rng.uniform(45, 58), 5.0, fine)[mus]
+
+    liver_mean = rng.uniform(100, 120)
+    liv = liver(g, rng) & inner
+    spl = spleen(g, rng) & inner & ~liv
+    kid, sinus = kidneys(g, rng)
+    kid &= inner & ~liv
+    bone, cortex = vertebra(g, rng)
+    aor = aorta(g, rng)
+    for mask, name, mean, sd in (
+        (liv, "liver", liver_mean, 6.0),
+        (spl, "spleen", liver_mean - rng.uniform(5, 15), 5.0),
+        (kid, "kidney", rng.uniform(150, 190), 10.0),
+    ):
+        lab[mask] = LABELS[name]
+        hu[mask] = tissue(mean, sd, fine)[mask]
+    sin = sinus & kid
+    hu[sin] = tissue(rng.uniform(0, 30), 10.0, fine)[sin]  # renal sinus (fat/urine), label kidney
+
+    # kidney tumour: occasional, partly exophytic, hypo-enhancing relative to the kidney
+    if rng.uniform() < kidney_tumor_prob and kid.any():
+        coords = np.argwhere(kid)
+        c = coords[rng.integers(len(coords))]
+        r = rng.uniform(2.0, 6.0)
+        zz, yy, xx = np.ogrid[:shape[0], :shape[1], :shape[2]]
+        d = np.sqrt(((zz - c[0]) / max(r * 0.72, 0.8)) ** 2 + ((yy - c[1]) / r) ** 2
+                    + ((xx - c[2]) / r) ** 2) + 0.15 * smooth_noise(rng, shape, coarse)
+        kt = (d < 1.0) & inner & ~liv & ~spl & ~bone & ~aor
+        lab[kt] = LABELS["kidney_tumor"]
+        hu[kt] = tissue(rng.uniform(60, 100), 15.0, fine)[kt]
+
+    lab[bone] = LABELS["vertebra"]
+    hu[bone] = tissue(rng.uniform(180, 260), 25.0, fine)[bone]
+    hu[cortex] = tissue(rng.uniform(550, 800), 60.0, fine)[cortex]
+    lab[aor] = LABELS["aorta"]
+    hu[aor] = tissue(rng.uniform(150, 180), 5.0, fine)[aor]
+
+    free = (lab == LABELS["body"]) | ((lab == LABELS["fat"]) & inner)
+    gas = bowel_gas(g, rng, free)
+    lab[gas] = LABELS["gas"]
+    hu[gas] = tissue(-980.0, 10.0, fine)[gas]
+
+    # liver tumours last: hypodense by 65..145 HU, textured, soft edge, only inside liver
+    weights, masks, info = liver_tumors(g, rng, lab == LABELS["liver"], max_tumors)
+    for w, m, d in zip(weights, masks, info, strict=True):
+        diff = rng.uniform(65, 145)
+        tex = liver_mean - diff + rng.uniform(8, 20) * smooth_noise(rng, shape, fine)
+        w = w * (lab == LABELS["liver"]) + w * (lab == LABELS["liver_tumor"])
+        hu = (1.0 - w) * hu + w * tex
+        lab[m] = LABELS["liver_tumor"]
+        d["hu_difference"] = float(diff)
+
+    hu = gaussian_blur2d(hu, blur_sigma)
+    hu += rng.normal(0.0, rng.uniform(*noise_hu), size=shape).astype(np.float32)
+    np.clip(hu, -1024.0, 3071.0, out=hu)
+    return PhantomCase(hu.astype(np.float32), lab, SPACING_MM, tuple(info), seed)
+
+
+# ---------------------------------------------------------------------------- views
+def lits_view(labels: np.ndarray) -> np.ndarray:
+    """LiTS convention from phantom labels: 0 background, 1 liver, 2 liver tumour.
+
+    Explained in: lecture A ("Label conventions").
+    """
+    out = np.zeros(labels.shape, dtype=np.uint8)
+    out[labels == LABELS["liver"]] = 1
+    out[labels == LABELS["liver_tumor"]] = 2
+    return out
+
+
+def kits_view(labels: np.ndarray) -> np.ndarray:
+    """KiTS convention from phantom labels: 0 background, 1 kidney, 2 kidney tumour.
+
+    Explained in: lecture A ("Label conventions").
+    """
+    out = np.zeros(labels.shape, dtype=np.uint8)
+    out[labels == LABELS["kidney"]] = 1
+    out[labels == LABELS["kidney_tumor"]] = 2
+    return out
