@@ -5,7 +5,7 @@ all`` and the tests reuse these functions. Usage::
 
     python -m medeff.course lectures [--fast] [NAME ...]   # execute into build/lectures
     python -m medeff.course release                        # solutions/ -> assignments/
-    python -m medeff.course grade                          # autograde the solutions
+    python -m medeff.course grade                          # autograde the solutions (temp copy)
     python -m medeff.course all [--fast]                   # all three + summary table
 """
 
@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -120,38 +121,104 @@ def assignment_ids(root: Path) -> list[str]:
     return sorted(d.name for d in src.iterdir() if d.is_dir() and any(d.glob("*.ipynb")))
 
 
-def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _nbgrader(root: Path, *args: str, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    # nbgrader runs the `alembic` script when it creates a gradebook: put this Python's
+    # scripts folder first on PATH, so it works without an activated virtual environment.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "PATH": path, **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[2:])} failed in {root}:\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
+def copy_course(root: Path, dest: Path) -> Path:
+    """Copy what nbgrader needs (``nbgrader_config.py``, ``solutions/``) into ``dest``.
+
+    Grading in such a copy never touches the real course's gradebook or ``submitted/``.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
+    shutil.copytree(Path(root) / "solutions", dest / "solutions", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
 def generate_release(root: Path, assignment: str) -> Path:
     """``nbgrader generate_assignment``: solutions/ID -> assignments/ID (overwritten)."""
-    _nbgrader(root, "generate_assignment", assignment, "--force")
-    return root / "assignments" / assignment
+    _nbgrader(Path(root), "generate_assignment", assignment, "--force")
+    return Path(root) / "assignments" / assignment
 
 
-def autograde(root: Path, assignment: str, student: str, notebooks: Path) -> tuple[float, float]:
-    """Submit the notebooks in ``notebooks`` as ``student``, autograde, return (score, max).
-
-    The assignment must have been generated first (it must be in the gradebook).
-    Scores are read through nbgrader's Gradebook API, never from printed output.
-    """
-    from nbgrader.api import Gradebook
-
-    target = root / "submitted" / student / assignment
+def submit(root: Path, assignment: str, student: str, notebooks: Path) -> Path:
+    """Copy the notebooks of folder ``notebooks`` to ``root/submitted/student/assignment``."""
+    target = Path(root) / "submitted" / student / assignment
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for nb in Path(notebooks).glob("*.ipynb"):
+    for nb in sorted(Path(notebooks).glob("*.ipynb")):
         shutil.copy(nb, target / nb.name)
-    _nbgrader(root, "autograde", assignment, "--student", student, "--force")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    return target
+
+
+@dataclass(frozen=True)
+class Score:
+    """A graded submission: total and per-cell ``{grade_id: (score, max_score)}``."""
+
+    score: float
+    max_score: float
+    cells: dict[str, tuple[float, float]]
+
+    @property
+    def lost(self) -> dict[str, float]:
+        """Points lost per graded cell (cells with full marks left out)."""
+        return {k: m - s for k, (s, m) in self.cells.items() if s < m}
+
+
+def read_score(root: Path, assignment: str, student: str) -> Score:
+    """Read a submission's score from ``root/gradebook.db`` (nbgrader's Gradebook API)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gb:
         sub = gb.find_submission(assignment, student)
-        return float(sub.score), float(sub.max_score)
+        cells = {g.name: (float(g.score), float(g.max_score))
+                 for nb in sub.notebooks for g in nb.grades}
+        return Score(float(sub.score), float(sub.max_score), cells)
+
+
+def autograde_submitted(root: Path, assignment: str, students: Sequence[str], *,
+                        timeout: int | None = None, fast: bool | None = None
+                        ) -> dict[str, Score]:
+    """Autograde already submitted ``students`` in ONE nbgrader run; return their scores.
+
+    ``timeout`` (seconds per cell) overrides ``Execute.timeout`` of the config; ``fast``
+    sets ``MEDEFF_FAST`` to 1 or 0 for the kernels (None: inherit the environment). The assignment must have been generated in
+    ``root`` first (that puts it in the gradebook).
+    """
+    args = ["autograde", assignment, "--force"]
+    if len(students) == 1:
+        args += ["--student", students[0]]
+    if timeout is not None:
+        args.append(f"--Execute.timeout={int(timeout)}")
+    env = {} if fast is None else {FAST_ENV: "1" if fast else "0"}
+    _nbgrader(Path(root), *args, env=env)
+    return {s: read_score(root, assignment, s) for s in students}
+
+
+def autograde(root: Path, assignment: str, student: str, notebooks: Path, *,
+              timeout: int | None = None, fast: bool | None = None) -> tuple[float, float]:
+    """Submit the notebooks in ``notebooks`` as ``student``, autograde, return (score, max).
+
+    Writes ``root/submitted`` and ``root/gradebook.db``: pass a copy of the course
+    (:func:`copy_course`) unless you mean to grade into the real gradebook.
+    Scores are read through nbgrader's Gradebook API, never from printed output.
+    """
+    submit(root, assignment, student, notebooks)
+    score = autograde_submitted(root, assignment, [student], timeout=timeout, fast=fast)[student]
+    return score.score, score.max_score
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -159,10 +226,11 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*header), line.format(*("-" * w for w in widths))]
     out += [line.format(*r) for r in rows]
-    return "\n".join(out)
+    return "\n".join(o.rstrip() for o in out)
 
 
 def run_lectures(root: Path, fast: bool, names: Sequence[str] = ()) -> list[NotebookRun]:
+    """Execute the lecture notebooks into ``build/lectures``, printing progress."""
     out = root / "build" / "lectures"
     runs = []
     for path in lecture_notebooks(root, names):
@@ -175,14 +243,30 @@ def run_lectures(root: Path, fast: bool, names: Sequence[str] = ()) -> list[Note
     return runs
 
 
-def run_release_and_grade(root: Path, grade: bool = True) -> list[tuple[str, float, float]]:
-    results = []
-    for aid in assignment_ids(root):
+def run_release(root: Path) -> list[str]:
+    """Regenerate the release ``assignments/ID`` of every assignment in ``root``."""
+    ids = assignment_ids(root)
+    for aid in ids:
         print(f"generating release of {aid} ...", flush=True)
         generate_release(root, aid)
-        if grade:
+    return ids
+
+
+def run_grade(root: Path) -> list[tuple[str, float, float]]:
+    """Autograde every solution notebook as a student; return (id, score, max) rows.
+
+    Grading happens in a temporary copy of the course, so the TA's gradebook and
+    ``submitted/`` never get a fake student.
+    """
+    results = []
+    with tempfile.TemporaryDirectory(prefix="medeff-grade-") as tmp:
+        course = copy_course(root, Path(tmp))
+        for aid in assignment_ids(course):
+            generate_release(course, aid)
             print(f"autograding the solution of {aid} as '{SOLUTION_STUDENT}' ...", flush=True)
-            score, max_score = autograde(root, aid, SOLUTION_STUDENT, root / "solutions" / aid)
+            start = time.perf_counter()
+            score, max_score = autograde(course, aid, SOLUTION_STUDENT, course / "solutions" / aid)
+            print(f"  {score:g}/{max_score:g} in {time.perf_counter() - start:.1f} s", flush=True)
             results.append((aid, score, max_score))
     return results
 
@@ -199,13 +283,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     grades: list[tuple[str, float, float]] = []
     if args.command in ("lectures", "all"):
         runs = run_lectures(root, args.fast, args.names)
-    if args.command in ("release", "grade", "all"):
-        grades = run_release_and_grade(root, grade=args.command != "release")
+    released: list[str] = []
+    if args.command in ("release", "all"):
+        released = run_release(root)
+    if args.command in ("grade", "all"):
+        grades = run_grade(root)
     print()
     if runs:
         print(_table([(r.name, f"{r.seconds:.1f}", "ok" if r.ok else "FAILED") for r in runs],
                      ("notebook", "seconds", "status")))
         print(f"executed notebooks and HTML: {root / 'build' / 'lectures'}\n")
+    if released and not grades:
+        print(_table([(a, str(root / "assignments" / a)) for a in released],
+                     ("assignment", "release")))
     if grades:
         print(_table([(a, f"{s:g}/{m:g}", "ok" if s == m and m > 0 else "NOT FULL MARKS")
                       for a, s, m in grades], ("assignment", "score", "status")))
