@@ -310,3 +310,17 @@ def test_seed_table_rows_add_up(name):
     assert m.conv_weights + m.fc_weights == pytest.approx(m.total_weights, rel=0.02)
     assert m.conv_macs + m.fc_macs == pytest.approx(m.total_macs, rel=0.02)
     assert m.fc_macs == m.fc_weights  # one MAC per FC weight for a single image
+
+
+@pytest.mark.parametrize("quoted,half", [(2e6, 5e5), (23.5e6, 5e4), (4.4e9, 5e7), (341e3, 500),
+                                         (60e3, 5e3), (1.43e9, 5e6), (0.5, 0.05)])
+def test_rounding_halfwidth(quoted, half):
+    assert sf.rounding_halfwidth(quoted) == pytest.approx(half)
+
+
+def test_agrees_uses_the_larger_of_rounding_and_relative_tolerance():
+    assert sf.agrees(2.049e6, 2e6)          # 2.5% off, but "2M" means [1.5M, 2.5M)
+    assert not sf.agrees(2.6e6, 2e6)
+    assert sf.agrees(15.47e9, 15.5e9)       # 0.2%
+    assert not sf.agrees(1.498e9, 1.43e9)   # 4.8%, beyond both
+    assert sf.agrees(1.498e9, 1.43e9, rel=0.05)

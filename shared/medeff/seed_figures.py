@@ -91,3 +91,25 @@ def percent_diff(measured: float, quoted: float) -> float:
     if quoted == 0:
         raise ValueError("quoted value is zero: no relative difference")
     return 100.0 * (measured - quoted) / quoted
+
+
+def rounding_halfwidth(quoted: float, max_digits: int = 6) -> float:
+    """Half a unit in the last significant digit of a quoted figure (2e6 -> 5e5, 23.5e6 -> 5e4).
+
+    A slide that prints "2M" only says the value lies in [1.5M, 2.5M); comparisons with
+    measured values use this, or a relative tolerance, whichever is larger.
+    Explained in: lecture 00 ("Re-measuring the table").
+    """
+    if quoted == 0:
+        return 0.0
+    mantissa, exponent = f"{abs(quoted):.{max_digits - 1}e}".split("e")
+    digits = mantissa.replace(".", "").rstrip("0") or "0"
+    return 0.5 * 10.0 ** (int(exponent) - len(digits) + 1)
+
+
+def agrees(measured: float, quoted: float, rel: float = 0.02) -> bool:
+    """True when ``measured`` is within ``rel`` of ``quoted`` or within the quote's rounding.
+
+    Explained in: lecture 00 ("Re-measuring the table").
+    """
+    return abs(measured - quoted) <= max(rel * abs(quoted), rounding_halfwidth(quoted))
