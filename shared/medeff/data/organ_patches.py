@@ -30,7 +30,7 @@ ORGAN_CLASSES: list[str] = ["liver", "spleen", "kidney-left", "kidney-right", "a
 PATCH_WINDOW = (-160.0, 240.0)
 PATCHES_VERSION = 1
 FAST_TRAIN, FAST_EVAL = 3000, 800
-_MIN_AREA = 6  # pixels of an organ in a slice for it to give a patch
+_MIN_AREA = 4  # pixels of an organ in a slice for it to give a patch
 _PER_INSTANCE = 2  # random crops per (case, slice, organ)
 
 
@@ -52,8 +52,9 @@ def _organ_masks(labels: np.ndarray) -> list[np.ndarray]:
     ]
 
 
-def _boxes_for_case(labels: np.ndarray, rng: np.random.Generator, case_slot: int
+def _boxes_for_case(labels: np.ndarray, rng: np.random.Generator
                     ) -> tuple[list[list[float]], list[int]]:
+    """roi_align boxes ``[slice, x0, y0, x1, y1]`` (jittered, enlarged organ bounding boxes)."""
     boxes, targets = [], []
     for cls, mask in enumerate(_organ_masks(labels)):
         for z in np.flatnonzero(mask.reshape(mask.shape[0], -1).sum(1) >= _MIN_AREA):
@@ -63,10 +64,10 @@ def _boxes_for_case(labels: np.ndarray, rng: np.random.Generator, case_slot: int
                 ys, xs = ys[k] + np.array([-6, 6]), xs[k] + np.array([-6, 6])
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
             for _ in range(_PER_INSTANCE):
-                side = max(y1 - y0, x1 - x0) * rng.uniform(1.1, 1.8) + 4
-                cy = (y0 + y1) / 2 + rng.uniform(-0.15, 0.15) * side
-                cx = (x0 + x1) / 2 + rng.uniform(-0.15, 0.15) * side
-                boxes.append([case_slot * 10_000 + int(z), cx - side / 2, cy - side / 2,
+                side = max(y1 - y0, x1 - x0) * rng.uniform(1.0, 2.0) + 3
+                cy = (y0 + y1) / 2 + rng.uniform(-0.3, 0.3) * side
+                cx = (x0 + x1) / 2 + rng.uniform(-0.3, 0.3) * side
+                boxes.append([float(z), cx - side / 2, cy - side / 2,
                               cx + side / 2, cy + side / 2])
                 targets.append(cls)
     return boxes, targets
@@ -77,11 +78,10 @@ def _patches_from_cases(images: np.ndarray, labels: np.ndarray, size: int,
     lo, hi = PATCH_WINDOW
     out_x, out_y = [], []
     for i in range(len(images)):
-        boxes, targets = _boxes_for_case(labels[i], rng, 0)
+        boxes, targets = _boxes_for_case(labels[i], rng)
         if not boxes:
             continue
         b = torch.tensor(boxes, dtype=torch.float32)
-        b[:, 0] = b[:, 0] % 10_000  # slice index within this case = batch index
         vol = torch.from_numpy(((images[i].astype(np.float32) - lo) / (hi - lo)).clip(0, 1))
         crops = roi_align(vol[:, None], b, output_size=size, spatial_scale=1.0,
                           sampling_ratio=2, aligned=True)[:, 0]
@@ -93,7 +93,8 @@ def _patches_from_cases(images: np.ndarray, labels: np.ndarray, size: int,
     return x[order], y[order].reshape(-1, 1)
 
 
-def organ_patches(size: int = 28, seed: int = 0) -> dict[str, np.ndarray]:
+def organ_patches(size: int = 28, seed: int = 0, *, n_cases: int = DEFAULT_CASES
+                  ) -> dict[str, np.ndarray]:
     """Organ patches in MedMNIST format, generated from the phantom cohort and cached.
 
     Keys ``train_images``/``val_images``/``test_images`` (uint8, N x size x size) and
@@ -104,7 +105,7 @@ def organ_patches(size: int = 28, seed: int = 0) -> dict[str, np.ndarray]:
         raise ValueError(f"patch size must be >= 8, got {size}")
 
     def build() -> dict[str, np.ndarray]:
-        cohort = phantom_cohort(DEFAULT_CASES, seed)
+        cohort = phantom_cohort(n_cases, seed)
         split = split_cases(len(cohort["images"]), seed)
         rng = np.random.default_rng([PATCHES_VERSION, seed, size])
         out = {}
@@ -113,7 +114,7 @@ def organ_patches(size: int = 28, seed: int = 0) -> dict[str, np.ndarray]:
             out[f"{name}_images"], out[f"{name}_labels"] = x, y
         return out
 
-    params = {"size": size, "seed": seed, "phantom": PHANTOM_VERSION, "n": DEFAULT_CASES}
+    params = {"size": size, "seed": seed, "phantom": PHANTOM_VERSION, "n": n_cases}
     keys = tuple(f"{s}_{k}" for s in ("train", "val", "test") for k in ("images", "labels"))
     return cached("organpatches", PATCHES_VERSION, params, build, keys=keys)
 
@@ -144,7 +145,7 @@ def _subsample(images: np.ndarray, labels: np.ndarray, n: int, seed: int):
 
 
 def organ_patch_loaders(size: int = 28, batch_size: int = 128, seed: int = 0,
-                        path: str | None = None
+                        path: str | None = None, *, n_cases: int = DEFAULT_CASES
                         ) -> tuple[DataLoader, DataLoader, DataLoader]:
     """Train/val/test loaders of the organ patches: ``x`` float32 (B, 1, S, S) in [0, 1]
     (uint8 / 255, not standardized), ``y`` int64 (B,).
@@ -154,7 +155,10 @@ def organ_patch_loaders(size: int = 28, batch_size: int = 128, seed: int = 0,
     ``size`` is ignored). In fast mode (``MEDEFF_FAST=1``) the train split is subsampled
     to 3,000 and val/test to 800 patches. Explained in: lecture A, "Organ patches".
     """
-    data = load_medmnist_npz(path) if path is not None else organ_patches(size, seed)
+    if path is not None:
+        data = load_medmnist_npz(path)
+    else:
+        data = organ_patches(size, seed, n_cases=n_cases)
     loaders = []
     for split in ("train", "val", "test"):
         images, labels = data[f"{split}_images"], data[f"{split}_labels"]

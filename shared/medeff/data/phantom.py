@@ -50,18 +50,18 @@ LABELS: dict[str, int] = {
 # The notes' sources: liver ~110 +-15 in contrast CT and about 10 HU above spleen; kidney
 # 140-200 enhanced; fat -50..-100; hypodense tumour = liver - (65..145); bone 50..1000.
 HU_RANGES: dict[str, tuple[float, float]] = {
-    "background": (-1000.0, -1000.0),
+    "background": (-1024.0, -990.0),  # air, -1000 plus noise (clipped at -1024)
     "body": (0.0, 45.0),
     "fat": (-100.0, -50.0),
     "muscle": (40.0, 60.0),
     "liver": (95.0, 125.0),
-    "liver_tumor": (-30.0, 55.0),  # liver mean minus 65..145 HU (drawn per tumour)
+    "liver_tumor": (-45.0, 55.0),  # liver mean minus 65..145 HU (drawn per tumour)
     "kidney": (140.0, 200.0),
     "kidney_tumor": (50.0, 110.0),
     "spleen": (85.0, 115.0),  # liver minus 5..15 HU
     "vertebra": (150.0, 700.0),  # cancellous body ~150-300, cortical rim ~500-900
     "aorta": (140.0, 190.0),
-    "gas": (-1000.0, -900.0),
+    "gas": (-1024.0, -900.0),
 }
 
 SPACING_MM = (5.0, 3.6, 3.6)  # (z, y, x)
@@ -86,19 +86,25 @@ class PhantomCase:
 def gaussian_blur2d(volume: np.ndarray, sigma: float) -> np.ndarray:
     """Blur each slice of a (Z, H, W) array with a Gaussian of ``sigma`` pixels (reflect padding).
 
-    Uses a separable torch convolution, so scipy is not needed. Explained in: lecture A.
+    Separable numpy convolution, so scipy is not needed. Explained in: lecture A.
     """
     if sigma <= 0:
         return volume.astype(np.float32, copy=True)
     radius = max(1, int(round(3 * sigma)))
-    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    x = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[:, None]
-    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
-    x = F.conv2d(x, k.view(1, 1, 1, -1))
-    x = F.conv2d(x, k.view(1, 1, -1, 1))
-    return x[:, 0].numpy()
+    t = np.arange(-radius, radius + 1, dtype=np.float32)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    k /= k.sum()
+    x = np.asarray(volume, dtype=np.float32)
+    for axis in (-2, -1):
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (radius, radius)
+        xp = np.pad(x, pad, mode="reflect")
+        n = x.shape[axis]
+        out = np.zeros_like(x)
+        for i, wgt in enumerate(k):
+            out += wgt * np.take(xp, np.arange(i, i + n), axis=axis)
+        x = out
+    return x
 
 
 def smooth_noise(rng: np.random.Generator, shape: tuple[int, int, int],
@@ -121,19 +127,41 @@ def _blob(X: np.ndarray, Y: np.ndarray, cx, cy, ax, ay, angle: float = 0.0,
     """Superellipse mask; parameters may be arrays of shape (Z, 1, 1) (varying along z).
 
     ``wobble`` adds low-order harmonics ``(amplitude, phase)`` for k = 2, 3, ... to the
-    boundary radius, so organs are not perfect ellipses.
+    boundary radius, so organs are not perfect ellipses. ``X``, ``Y`` are the (1, H, W)
+    grids of :class:`_Grid`; only the bounding box of the shape is evaluated.
     """
+    Z = max(np.size(v) for v in (cx, cy, ax, ay))
+    H, W = X.shape[-2:]
+    out = np.zeros((Z, H, W), dtype=bool)
     ax = np.maximum(ax, 1e-6)
     ay = np.maximum(ay, 1e-6)
+    reach = np.max(np.maximum(ax, ay)) * (1.0 + sum(a for a, _ in wobble)) * (1.5 if p > 2 else 1.0)
+    xs, ys = X[0, 0, :], Y[0, :, 0]
+    cols = np.flatnonzero((xs >= np.min(cx) - reach) & (xs <= np.max(cx) + reach))
+    rows = np.flatnonzero((ys >= np.min(cy) - reach) & (ys <= np.max(cy) + reach))
+    if len(cols) == 0 or len(rows) == 0:
+        return out
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    Xs, Ys = X[:, r0:r1, c0:c1], Y[:, r0:r1, c0:c1]
     c, s = np.cos(angle), np.sin(angle)
-    u = (X - cx) * c + (Y - cy) * s
-    v = -(X - cx) * s + (Y - cy) * c
-    rho = (np.abs(u / ax) ** p + np.abs(v / ay) ** p) ** (1.0 / p)
+    u = ((Xs - cx) * c + (Ys - cy) * s) / ax
+    v = (-(Xs - cx) * s + (Ys - cy) * c) / ay
+    if p == 2.0:
+        rho = np.sqrt(u * u + v * v)
+    else:
+        rho = (np.abs(u) ** p + np.abs(v) ** p) ** (1.0 / p)
     bound = 1.0
     if wobble:
-        theta = np.arctan2(v / ay, u / ax)
-        bound = 1.0 + sum(a * np.cos((k + 2) * theta + ph) for k, (a, ph) in enumerate(wobble))
-    return rho <= bound
+        e = (u + 1j * v).astype(np.complex64)
+        e /= np.maximum(np.abs(e), 1e-6)  # e = exp(i theta)
+        e2 = e * e
+        ek, acc = e2, np.zeros(e.shape, np.complex64)
+        for a, ph in wobble:  # harmonics k = 2, 3, ...: a * cos(k theta + ph)
+            acc += a * np.exp(1j * ph) * ek
+            ek = ek * e
+        bound = 1.0 + acc.real
+    out[:, r0:r1, c0:c1] = rho <= bound
+    return out
 
 
 def _wobble(rng: np.random.Generator, n: int = 3, amp: float = 0.06):
@@ -275,23 +303,32 @@ def liver_tumors(g: _Grid, rng: np.random.Generator, liver_mask: np.ndarray,
     if len(coords) == 0:
         return weights, masks, info
     Z, H, W = g.shape
-    zz, yy, xx = np.meshgrid(np.arange(Z), np.arange(H), np.arange(W), indexing="ij")
     for _ in range(n):
         radius_mm = float(rng.choice([4.0, 8.0, 16.0, 32.0], p=[0.15, 0.4, 0.35, 0.1])
                           * rng.uniform(0.75, 1.25))
         c = coords[rng.integers(len(coords))]
-        rx = radius_mm / g.px_mm * rng.uniform(0.8, 1.2)
-        ry = radius_mm / g.px_mm * rng.uniform(0.8, 1.2)
-        rz = max(radius_mm / SPACING_MM[0] * rng.uniform(0.8, 1.2), 0.6)
-        d = np.sqrt(((zz - c[0]) / rz) ** 2 + ((yy - c[1]) / ry) ** 2 + ((xx - c[2]) / rx) ** 2)
-        cells = (max(2, Z // 4), max(2, H // 12), max(2, W // 12))
-        d = d + 0.2 * smooth_noise(rng, g.shape, cells)  # elastic-like deformation
+        radii = (max(radius_mm / SPACING_MM[0] * rng.uniform(0.8, 1.2), 0.6),
+                 radius_mm / g.px_mm * rng.uniform(0.8, 1.2),
+                 radius_mm / g.px_mm * rng.uniform(0.8, 1.2))
+        # evaluate in a box of 1.6 radii around the centre only
+        lo = [max(0, int(np.floor(ci - 1.6 * r)) - 1) for ci, r in zip(c, radii, strict=True)]
+        hi = [min(n_, int(np.ceil(ci + 1.6 * r)) + 2)
+              for ci, r, n_ in zip(c, radii, (Z, H, W), strict=True)]
+        box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+        zz, yy, xx = np.ogrid[box]
+        d = np.sqrt(((zz - c[0]) / radii[0]) ** 2 + ((yy - c[1]) / radii[1]) ** 2
+                    + ((xx - c[2]) / radii[2]) ** 2)
+        sub = d.shape
+        d = d + 0.2 * smooth_noise(rng, sub, tuple(max(2, k // 4 + 1) for k in sub))
         edge = rng.uniform(0.08, 0.2)  # edge blur (in units of the radius)
-        w = 1.0 / (1.0 + np.exp(np.clip((d - 1.0) / edge, -30, 30)))
-        m = (d < 1.0) & liver_mask
+        w = np.zeros(g.shape, dtype=np.float32)
+        w[box] = 1.0 / (1.0 + np.exp(np.clip((d - 1.0) / edge, -30, 30)))
+        m = np.zeros(g.shape, dtype=bool)
+        m[box] = d < 1.0
+        m &= liver_mask
         if not m.any():
             continue
-        weights.append(w.astype(np.float32))
+        weights.append(w)
         masks.append(m)
         info.append({"center": tuple(int(v) for v in c), "radius_mm": radius_mm})
     return weights, masks, info
@@ -321,11 +358,15 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
     lab = np.zeros(shape, dtype=np.uint8)
     hu = np.full(shape, -1000.0, dtype=np.float32)
 
-    def tissue(mean: float, sd: float, cells: tuple[int, int, int]) -> np.ndarray:
-        return mean + sd * smooth_noise(rng, shape, cells)
-
     fine = (max(2, depth // 2), max(2, size // 4), max(2, size // 4))
     coarse = (max(2, depth // 4), max(2, size // 10), max(2, size // 10))
+    # a few texture fields shared by the tissues (they never overlap, so this is invisible)
+    textures = {fine: [smooth_noise(rng, shape, fine) for _ in range(4)]}
+    counter = [0]
+
+    def tissue(mean: float, sd: float, cells: tuple[int, int, int]) -> np.ndarray:
+        counter[0] += 1
+        return mean + sd * textures[cells][counter[0] % 4]
 
     body, inner = body_outline(g, rng)
     lab[body] = LABELS["fat"]
@@ -357,8 +398,10 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
     ):
         lab[mask] = LABELS[name]
         hu[mask] = tissue(mean, sd, fine)[mask]
-    sin = sinus & kid
-    hu[sin] = tissue(rng.uniform(0, 30), 10.0, fine)[sin]  # renal sinus (fat/urine), label kidney
+    sin = sinus & kid  # renal sinus fat (with vessels): part of "fat", not of the kidney
+    lab[sin] = LABELS["fat"]
+    hu[sin] = tissue(rng.uniform(-70, -30), 10.0, fine)[sin]
+    kid &= ~sin
 
     # kidney tumour: occasional, partly exophytic, hypo-enhancing relative to the kidney
     if rng.uniform() < kidney_tumor_prob and kid.any():
@@ -419,4 +462,36 @@ def kits_view(labels: np.ndarray) -> np.ndarray:
     out = np.zeros(labels.shape, dtype=np.uint8)
     out[labels == LABELS["kidney"]] = 1
     out[labels == LABELS["kidney_tumor"]] = 2
+    return out
+
+
+def erode2d(mask: np.ndarray, iterations: int = 1) -> np.ndarray:
+    """Binary erosion of each slice of a (..., H, W) mask with a 3x3 cross (no scipy)."""
+    m = mask.astype(bool)
+    for _ in range(iterations):
+        e = m.copy()
+        e[..., 1:, :] &= m[..., :-1, :]
+        e[..., :-1, :] &= m[..., 1:, :]
+        e[..., :, 1:] &= m[..., :, :-1]
+        e[..., :, :-1] &= m[..., :, 1:]
+        e[..., 0, :] = e[..., -1, :] = False
+        e[..., :, 0] = e[..., :, -1] = False
+        m = e
+    return m
+
+
+def tissue_hu_stats(images: np.ndarray, labels: np.ndarray, erode: int = 1
+                    ) -> dict[str, tuple[float, float, int]]:
+    """Mean, standard deviation and count of HU per tissue of :data:`LABELS`.
+
+    Masks are eroded by ``erode`` pixels in-plane first, so the blur at organ borders
+    does not mix tissues (interior voxels, as one would draw a region of interest).
+    Tissues with no interior voxel are left out. Explained in: lecture A, "HU per tissue".
+    """
+    out = {}
+    for name, value in LABELS.items():
+        m = erode2d(labels == value, erode) if erode else labels == value
+        if m.any():
+            v = images[m].astype(np.float64)
+            out[name] = (float(v.mean()), float(v.std()), int(m.sum()))
     return out
