@@ -1,0 +1,23 @@
+# cell: q4-solution
+# loses: q4-tests
+# Ignores relu=False in the cheap operation (the ghosts always get a ReLU).
+import math
+
+
+class GhostModule(nn.Module):  # noqa: F821
+    def __init__(self, in_channels, out_channels, ratio=2, kernel_size=1, dw_size=3, stride=1,
+                 relu=True):
+        super().__init__()
+        self.out_channels = out_channels
+        init = math.ceil(out_channels / ratio)
+        new = init * (ratio - 1)
+        self.primary = nn.Sequential(  # noqa: F821
+            nn.Conv2d(in_channels, init, kernel_size, stride, kernel_size // 2, bias=False),  # noqa: F821
+            nn.BatchNorm2d(init), nn.ReLU() if relu else nn.Identity())  # noqa: F821
+        self.cheap = nn.Sequential(  # noqa: F821
+            nn.Conv2d(init, new, dw_size, 1, dw_size // 2, groups=init, bias=False),  # noqa: F821
+            nn.BatchNorm2d(new), nn.ReLU())  # noqa: F821
+
+    def forward(self, x):
+        x1 = self.primary(x)
+        return torch.cat([x1, self.cheap(x1)], dim=1)[:, :self.out_channels]  # noqa: F821
