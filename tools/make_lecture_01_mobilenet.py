@@ -23,8 +23,10 @@ per input channel) followed by a **pointwise** $1\times1$ convolution. In this n
 5. train a small MobileNet-style net and a standard CNN on the organ patches and put
    accuracy, parameters, MACs and latency side by side.
 
-Run time: about a minute on 2 CPU cores (seconds with `MEDEFF_FAST=1`). Trained weights
-are cached in `me.cache_dir()`, so a second run skips training.
+Run time: training takes most of it (each net's training time is printed, the last cell
+prints the total); `MEDEFF_FAST=1` shrinks everything to seconds. Trained weights are
+cached in `me.cache_dir()/efficient`, keyed by their configuration, so a re-run skips
+training (delete that folder to retrain).
 """)
 
 nb.code(r"""
@@ -352,8 +354,8 @@ for r in results:
     print(f"{name:<16} {r['test_accuracy']:>8.3f} {r['params']:>8,} {r['macs']:>10,} {r['lat1']:>12.3f} {r['lat128']:>14.2f} {train_s:>8}")
 std, mob = results[0], results[1]
 print(f"\nMobileNet x1 vs standard x1: {std['params'] / mob['params']:.1f}x fewer parameters, "
-      f"{std['macs'] / mob['macs']:.1f}x fewer MACs, but only {std['lat128'] / mob['lat128']:.1f}x faster at batch 128 "
-      f"and {std['lat1'] / mob['lat1']:.1f}x at batch 1; accuracy {mob['test_accuracy'] - std['test_accuracy']:+.3f}")
+      f"{std['macs'] / mob['macs']:.1f}x fewer MACs; measured latency {std['lat128'] / mob['lat128']:.1f}x lower at batch 128 "
+      f"and {std['lat1'] / mob['lat1']:.1f}x at batch 1; test accuracy {mob['test_accuracy'] - std['test_accuracy']:+.3f}")
 """.replace("EPOCHS_FULL", "2"))
 
 nb.md(r"""

@@ -25,8 +25,10 @@ convolution**, and repairs the side effect of stacking group convolutions with a
 4. train ShuffleNet-style nets on the organ patches (with and without the shuffle) next to
    a standard CNN.
 
-Run time: about a minute on 2 CPU cores (seconds with `MEDEFF_FAST=1`); trained weights
-are cached in `me.cache_dir()`, so a second run skips training.
+Run time: training takes most of it (each net's training time is printed, the last cell
+prints the total); `MEDEFF_FAST=1` shrinks everything to seconds. Trained weights are
+cached in `me.cache_dir()/efficient`, keyed by their configuration, so a re-run skips
+training (delete that folder to retrain).
 """)
 
 nb.code(r"""

@@ -25,10 +25,10 @@ this notebook we
    patches for four families of small nets at several widths: standard, MobileNet-style,
    ShuffleNet-style and Ghost-style, in one plot.
 
-Run time: about two minutes on 2 CPU cores the first time (it trains 12 small nets),
-seconds with `MEDEFF_FAST=1`. Every trained net is cached in `me.cache_dir()/efficient`,
-keyed by its configuration, so a re-run only measures and plots (delete that folder to
-retrain from scratch).
+Run time: training the 12 small nets takes most of it the first time (each net's
+training time is printed, and the last cell prints the total); `MEDEFF_FAST=1` shrinks
+everything to seconds. Every trained net is cached in `me.cache_dir()/efficient`, keyed by
+its configuration, so a re-run only measures and plots (delete that folder to retrain).
 """)
 
 nb.code(r"""
@@ -38,6 +38,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
+from matplotlib.ticker import NullFormatter
 from torch import nn
 
 import medeff as me
@@ -268,6 +269,8 @@ me.plot_tradeoff(families, labels=labels, xlabel="MACs per 28x28 patch (millions
 latency = {names[k]: [(r["lat128"], r["test_accuracy"]) for r in rows if r["kind"] == k] for k in WIDTHS}
 me.plot_tradeoff(latency, labels=labels, xlabel="measured CPU latency, ms per batch of 128 (log scale)",
                  ylabel="test accuracy", ax=axes[1], title="The same nets against measured latency")
+for ax in axes:
+    ax.xaxis.set_minor_formatter(NullFormatter())
 plt.tight_layout()
 plt.show()
 """)
