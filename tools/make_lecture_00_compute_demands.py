@@ -325,8 +325,9 @@ our `alexnet_2012` to within rounding. Torchvision's AlexNet has no groups but n
 layers (64-192-384-256-256 instead of 96-256-384-384-256) and runs at $224\times224$, which
 changes the conv cost in both directions; the FC layers are identical.
 
-**VGG-16.** Agrees. The slide's "16 conv layers" counts all 16 weight layers; VGG-16 has 13
-convolutions and 3 FC layers, which is what we measure.
+**VGG-16.** Weights and MACs agree. The slide's "16" conv layers is the number of all
+weight layers; VGG-16 has 13 convolutions and 3 FC layers (which the slide lists as well),
+and that is what we measure.
 
 **ResNet-50.** Torchvision implements "ResNet v1.5": in the first bottleneck of stages 2-4
 the stride 2 sits in the $3\times3$ convolution, not in the first $1\times1$ as in the
