@@ -32,8 +32,9 @@ MAC count predicts what a user feels: latency.
 4. Why the numbers differ · 5. Where the cost lives · 6. Two conventions ·
 7. MACs are not latency · 8. Model size · Take-aways · References
 
-**Run time**: about 1 minute on 2 CPU cores, about 30 s with `MEDEFF_FAST=1` (fewer timing
-runs, the two slowest models are not timed). All weights are random (`weights=None`):
+**Run time**: measured at 90 s on 2 CPU cores shared with other jobs, 40 s with
+`MEDEFF_FAST=1` (fewer timing runs, only five models timed); less on an idle machine. The
+last cell prints this run's time. All weights are random (`weights=None`):
 MACs, parameters and latency do not depend on the values of the weights.
 """)
 
