@@ -1,1 +1,27 @@
-"""Model definitions used by the lectures and assignments (one module per family)."""
+"""Model definitions used by the lectures and assignments (one module per family).
+
+- :mod:`.classic`: LeNet-5 (full or sparse C3), the two-group AlexNet of 2012, MobileNet v1
+  (lecture 00).
+- :mod:`.efficient`: depthwise-separable, inverted-residual, ShuffleNet and Ghost blocks
+  and the small classifier family for the organ patches (lectures 01-03).
+- :mod:`.unet`: the small U-Net of the liver-segmentation case study (lecture A, later KD).
+"""
+
+from . import classic, efficient, unet
+from .classic import alexnet_2012, lenet5, mobilenet_v1
+from .efficient import (
+    ChannelShuffle,
+    DepthwiseSeparableConv,
+    GhostModule,
+    InvertedResidual,
+    ShuffleUnit,
+    channel_shuffle,
+    make_classifier,
+)
+from .unet import UNet
+
+__all__ = [
+    "ChannelShuffle", "DepthwiseSeparableConv", "GhostModule", "InvertedResidual",
+    "ShuffleUnit", "UNet", "alexnet_2012", "channel_shuffle", "classic", "efficient",
+    "lenet5", "make_classifier", "mobilenet_v1", "unet",
+]
