@@ -5,13 +5,29 @@ Explained in: lecture A (data), "A cohort of cases" and "Splitting by case".
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
+import torch
 
 from .cache import cached
 from .phantom import PHANTOM_VERSION, generate_case
 
 DEFAULT_CASES = 60
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block (generation works on small tensors, where
+    extra threads only add synchronisation cost, badly so on a busy machine)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def case_seed(seed: int, index: int) -> int:
@@ -34,10 +50,11 @@ def phantom_cohort(n_cases: int = DEFAULT_CASES, seed: int = 0, depth: int = 32,
         seeds = np.array([case_seed(seed, i) for i in range(n_cases)], dtype=np.int64)
         images = np.empty((n_cases, depth, size, size), dtype=np.int16)
         labels = np.empty((n_cases, depth, size, size), dtype=np.uint8)
-        for i, s in enumerate(seeds):
-            case = generate_case(int(s), depth=depth, size=size)
-            images[i] = np.round(case.image).astype(np.int16)
-            labels[i] = case.labels
+        with single_thread():
+            for i, s in enumerate(seeds):
+                case = generate_case(int(s), depth=depth, size=size)
+                images[i] = np.round(case.image).astype(np.int16)
+                labels[i] = case.labels
         return {"images": images, "labels": labels, "case_seeds": seeds}
 
     params = {"n": n_cases, "seed": seed, "depth": depth, "size": size}

@@ -21,7 +21,7 @@ from torchvision.ops import roi_align
 
 from ..config import is_fast
 from .cache import cached
-from .cohort import DEFAULT_CASES, phantom_cohort, split_cases
+from .cohort import DEFAULT_CASES, phantom_cohort, single_thread, split_cases
 from .loaders import load_medmnist_npz
 from .phantom import LABELS, PHANTOM_VERSION
 
@@ -109,9 +109,11 @@ def organ_patches(size: int = 28, seed: int = 0, *, n_cases: int = DEFAULT_CASES
         split = split_cases(len(cohort["images"]), seed)
         rng = np.random.default_rng([PATCHES_VERSION, seed, size])
         out = {}
-        for name, idx in split.items():
-            x, y = _patches_from_cases(cohort["images"][idx], cohort["labels"][idx], size, rng)
-            out[f"{name}_images"], out[f"{name}_labels"] = x, y
+        with single_thread():
+            for name, idx in split.items():
+                x, y = _patches_from_cases(cohort["images"][idx], cohort["labels"][idx],
+                                           size, rng)
+                out[f"{name}_images"], out[f"{name}_labels"] = x, y
         return out
 
     params = {"size": size, "seed": seed, "phantom": PHANTOM_VERSION, "n": n_cases}
