@@ -23,7 +23,7 @@ def test_cohort_is_cached_and_reused():
     files = _files("phantom")
     assert len(files) == 1
     name = files[0].name
-    for part in ("v1", "n3", "seed5", "depth8", "size48"):
+    for part in (f"v{md.phantom.PHANTOM_VERSION}", "n3", "seed5", "depth8", "size48"):
         assert part in name, f"cache name {name} does not encode {part}"
     mtime = files[0].stat().st_mtime_ns
     b = md.phantom_cohort(3, seed=5, depth=8, size=48)
