@@ -36,6 +36,7 @@ import time
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.ticker import NullFormatter
 from torch import nn
 
 import medeff as me
@@ -242,6 +243,7 @@ for r in results:
     ax.scatter(r["macs"], r["test_accuracy"], s=40)
     ax.annotate(r["name"], (r["macs"], r["test_accuracy"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
 ax.set_xscale("log")
+ax.xaxis.set_minor_formatter(NullFormatter())
 ax.set_xlabel("MACs per 28x28 patch (log scale)")
 ax.set_ylabel("test accuracy")
 ax.set_title("Organ patches: accuracy vs MACs")
