@@ -177,3 +177,17 @@ def test_train_or_load_trains_then_loads_from_cache(tmp_path, monkeypatch):
     _, rec3 = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
                                data_tag="random", options={"groups": 4})
     assert not rec3["cached"]  # a different configuration is a different cache entry
+
+
+def test_data_fingerprint_changes_with_content_not_with_copy():
+    from torch.utils.data import TensorDataset
+
+    from medeff.models.efficient import _data_fingerprint
+
+    x, y = torch.rand(20, 1, 4, 4), torch.arange(20)
+    a = _data_fingerprint(TensorDataset(x, y))
+    assert a == _data_fingerprint(TensorDataset(x.clone(), y.clone()))
+    x2 = x.clone()
+    x2[3, 0, 1, 1] += 0.5
+    assert a != _data_fingerprint(TensorDataset(x2, y))
+    assert _data_fingerprint(None) == ""

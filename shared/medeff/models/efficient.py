@@ -308,6 +308,20 @@ def _source_fingerprint() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
+def _data_fingerprint(dataset: object) -> str:
+    """Hash of a TensorDataset's contents (empty for other datasets): stale data never hits."""
+    import hashlib
+
+    tensors = getattr(dataset, "tensors", None)
+    if not tensors:
+        return ""
+    digest = hashlib.sha256()
+    for t in tensors:
+        digest.update(str(tuple(t.shape)).encode())
+        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:12]
+
+
 def train_or_load(
     kind: str,
     width: float,
@@ -327,8 +341,8 @@ def train_or_load(
     ``loaders`` is ``(train, val, test)``. The record holds ``kind``, ``width``, ``params``,
     ``macs`` (per 28x28 image), ``val_accuracy``, ``test_accuracy``, ``train_seconds``
     and ``cached``. ``options`` go to :func:`make_classifier` (e.g. ``{"groups": 4}``). Results and weights are cached in ``me.cache_dir() / "efficient"``,
-    keyed by every argument that changes the outcome (including fast mode, ``data_tag``
-    for the data set and a hash of this file), so re-running a lecture is fast; delete
+    keyed by every argument that changes the outcome (including fast mode, ``data_tag``,
+    a hash of the training data's contents and a hash of this file), so re-running a lecture is fast; delete
     that folder, or pass ``cache=False``, to retrain. Explained in: lecture 03,
     "Accuracy vs MACs" (and used in lectures 01 and 02).
     """
@@ -344,6 +358,7 @@ def train_or_load(
     train, val, test = loaders
     config = {"kind": kind, "width": width, "num_classes": num_classes, "epochs": epochs,
               "lr": lr, "seed": seed, "data": data_tag, "fast": is_fast(),
+              "data_hash": _data_fingerprint(getattr(train, "dataset", None)),
               "options": options or {},
               "code": _source_fingerprint()}
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
