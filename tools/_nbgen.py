@@ -27,14 +27,19 @@ class Notebook:
         self._add(nbformat.v4.new_code_cell(text.strip("\n")))
 
     def write(self, path: Path) -> None:
-        nb = nbformat.v4.new_notebook()
-        nb.cells = self.cells
-        nb.metadata = {
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                           "name": "python3"},
-            "language_info": {"name": "python"},
-        }
-        nbformat.validate(nb)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
-        print(f"wrote {path.relative_to(ROOT)} ({len(self.cells)} cells)")
+        write_notebook(self.cells, path)
+
+
+def write_notebook(cells: list[nbformat.NotebookNode], path: Path) -> None:
+    """Validate and write ``cells`` as a python3 notebook without outputs."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                       "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    nbformat.validate(nb)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    print(f"wrote {path.relative_to(ROOT)} ({len(cells)} cells)")

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import nbformat
+from _nbgen import write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 cells = []
@@ -506,14 +507,4 @@ print("papers' convention (me.count_macs):", me.count_macs(_demo, (3, 32, 32)))
 print("thop's convention  (me.thop_macs): ", me.thop_macs(_demo, (3, 32, 32)))
 """)
 
-nb = nbformat.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-}
-nbformat.validate(nb)
-out = ROOT / "solutions/a0_counting_costs/a0_counting_costs.ipynb"
-out.parent.mkdir(parents=True, exist_ok=True)
-nbformat.write(nb, out)
-print("wrote", out)
+write_notebook(cells, ROOT / "solutions/a0_counting_costs/a0_counting_costs.ipynb")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from _nbgen import write_notebook
 
 AID = "a1_efficient_architectures"
 ROOT = Path(__file__).resolve().parents[1]
@@ -639,18 +640,7 @@ cell and see how far the saving follows $s$.
 
 
 def main() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = cells
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    nbformat.validate(nb)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, OUT)
-    print(f"wrote {OUT.relative_to(ROOT)} ({len(cells)} cells)")
-
+    write_notebook(cells, OUT)
 
 if __name__ == "__main__":
     main()
