@@ -1,37 +1,42 @@
-"""Generate lectures/03_ghostnet.ipynb (run from the repository root)."""
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
 
-from __future__ import annotations
+# %% [markdown]
+# # Lecture 03: GhostNet, more features from cheap operations
+#
+# *Medical Image Computing, lecture 14 "Deep Learning Model Efficiency", part 3 of the
+# efficient-architectures block (after 01 MobileNet and 02 ShuffleNet).*
+#
+# GhostNet (Han et al., CVPR 2020) starts from an observation: the feature maps of a
+# trained CNN are **redundant**, many of them look like a cheap transformation of another
+# one (the paper's Figure 1). So why compute all of them with expensive convolutions? In
+# this notebook we
+#
+# 1. measure that redundancy in a small CNN trained on the organ patches: find pairs of
+#    highly similar feature maps, show them, and test whether a cheap $3\times3$ depthwise
+#    filter turns one into the other;
+# 2. build the **Ghost module** and check that its cost ratio is about $s$;
+# 3. reproduce the *shape* of the paper's Figure 6 (accuracy vs FLOPs) on the organ
+#    patches for four families of small nets at several widths: standard, MobileNet-style,
+#    ShuffleNet-style and Ghost-style, in one plot.
+#
+# Run time: training the 12 small nets takes most of it the first time (each net's
+# training time is printed, and the last cell prints the total); `MEDEFF_FAST=1` shrinks
+# everything to seconds. Every trained net is cached in `me.cache_dir()/efficient`, keyed by
+# its configuration, so a re-run only measures and plots (delete that folder to retrain).
 
-from _nbgen import ROOT, Notebook
-
-nb = Notebook("l03")
-
-nb.md(r"""
-# Lecture 03: GhostNet, more features from cheap operations
-
-*Medical Image Computing, lecture 14 "Deep Learning Model Efficiency", part 3 of the
-efficient-architectures block (after 01 MobileNet and 02 ShuffleNet).*
-
-GhostNet (Han et al., CVPR 2020) starts from an observation: the feature maps of a
-trained CNN are **redundant**, many of them look like a cheap transformation of another
-one (the paper's Figure 1). So why compute all of them with expensive convolutions? In
-this notebook we
-
-1. measure that redundancy in a small CNN trained on the organ patches: find pairs of
-   highly similar feature maps, show them, and test whether a cheap $3\times3$ depthwise
-   filter turns one into the other;
-2. build the **Ghost module** and check that its cost ratio is about $s$;
-3. reproduce the *shape* of the paper's Figure 6 (accuracy vs FLOPs) on the organ
-   patches for four families of small nets at several widths: standard, MobileNet-style,
-   ShuffleNet-style and Ghost-style, in one plot.
-
-Run time: training the 12 small nets takes most of it the first time (each net's
-training time is printed, and the last cell prints the total); `MEDEFF_FAST=1` shrinks
-everything to seconds. Every trained net is cached in `me.cache_dir()/efficient`, keyed by
-its configuration, so a re-run only measures and plots (delete that folder to retrain).
-""")
-
-nb.code(r"""
+# %%
 import math
 import time
 
@@ -56,19 +61,17 @@ data_tag = f"organ28-seed0-n{len(train_loader.dataset)}"
 K = len(ORGAN_CLASSES)
 EPOCHS = 1  # one pass over the training patches per net (me.fit shrinks it further in fast mode)
 print(f"{K} classes; train / val / test: {len(train_loader.dataset)} / {len(val_loader.dataset)} / {len(test_loader.dataset)}")
-""".replace("EPOCHS_FULL", "3"))
 
-nb.md(r"""
-## 1. Feature-map redundancy, measured
+# %% [markdown]
+# ## 1. Feature-map redundancy, measured
+#
+# We take the standard CNN of lectures 01/02 (`ef.make_classifier("standard", 1.0)`), trained
+# for one epoch (the schedule of section 3, which loads it from the cache), and record
+# the 32 feature maps after its first block ($14\times14$) on validation patches. For every
+# pair of maps we compute the Pearson correlation over all patches and pixels, and for every
+# map its most similar partner. As a control, the same architecture with random weights.
 
-We take the standard CNN of lectures 01/02 (`ef.make_classifier("standard", 1.0)`), trained
-for one epoch (the schedule of section 3, which loads it from the cache), and record
-the 32 feature maps after its first block ($14\times14$) on validation patches. For every
-pair of maps we compute the Pearson correlation over all patches and pixels, and for every
-map its most similar partner. As a control, the same architecture with random weights.
-""")
-
-nb.code(r"""
+# %%
 trained, rec = ef.train_or_load("standard", 1.0, loaders, num_classes=K, epochs=EPOCHS, data_tag=data_tag)
 me.set_seed(0)
 untrained = ef.make_classifier("standard", 1.0, K).eval()
@@ -99,18 +102,17 @@ best_partner = {k: c.abs().max(dim=1).values for k, c in corrs.items()}
 for k, v in best_partner.items():
     print(f"{k:<12}: median best-partner |r| = {v.median():.2f}; maps with a partner at |r| > 0.9: "
           f"{int((v > 0.9).sum())} of {len(v)}, > 0.8: {int((v > 0.8).sum())}")
-""")
 
-nb.md(r"""
-Correlation only asks for a *linear, pixel-wise* relation. GhostNet's claim is stronger
-and more useful: one map is a **cheap operation** of another. We test it directly: for
-each of the most correlated pairs $(A, B)$ we fit, by least squares, one $3\times3$ filter
-plus a bias that maps $A$ to $B$ (exactly what a depthwise convolution can do) and report
-the fraction of $B$'s variance it explains ($R^2$). Then we show the pairs for one patch,
-like the paper's Figure 1.
-""")
 
-nb.code(r"""
+# %% [markdown]
+# Correlation only asks for a *linear, pixel-wise* relation. GhostNet's claim is stronger
+# and more useful: one map is a **cheap operation** of another. We test it directly: for
+# each of the most correlated pairs $(A, B)$ we fit, by least squares, one $3\times3$ filter
+# plus a bias that maps $A$ to $B$ (exactly what a depthwise convolution can do) and report
+# the fraction of $B$'s variance it explains ($R^2$). Then we show the pairs for one patch,
+# like the paper's Figure 1.
+
+# %%
 def cheap_fit(a: torch.Tensor, b: torch.Tensor) -> tuple[float, torch.Tensor]:
     # best 3x3 filter + bias from maps a -> b (N, H, W); returns R^2 and the prediction
     cols = F.unfold(a.unsqueeze(1), 3, padding=1).transpose(1, 2).reshape(-1, 9)
@@ -177,33 +179,31 @@ ax.set_ylabel("number of maps")
 ax.legend()
 ax.set_title("Redundancy of the 32 first-block feature maps")
 plt.show()
-""")
 
-nb.md(r"""
-**Reading it.** The printed numbers and the histogram say how many of the trained
-network's maps have a near-duplicate, and the $R^2$ values how well a single $3\times3$
-filter reproduces one map from its partner. Compare with the random-init control before
-concluding anything: part of the similarity comes from the input itself (smooth patches
-give correlated filter responses whatever the weights), and training changes it.
-Whenever a map is well predicted by a cheap operation of another, computing it with a full
-convolution over all input channels wastes MACs. That is the idea of the Ghost module.
+# %% [markdown]
+# **Reading it.** The printed numbers and the histogram say how many of the trained
+# network's maps have a near-duplicate, and the $R^2$ values how well a single $3\times3$
+# filter reproduces one map from its partner. Compare with the random-init control before
+# concluding anything: part of the similarity comes from the input itself (smooth patches
+# give correlated filter responses whatever the weights), and training changes it.
+# Whenever a map is well predicted by a cheap operation of another, computing it with a full
+# convolution over all input channels wastes MACs. That is the idea of the Ghost module.
+#
+# ## 2. The Ghost module
+#
+# An ordinary convolution makes $n$ output maps from $c$ input maps with $k\times k$ kernels:
+# $n\,h'w'\,c\,k^2$ MACs. The Ghost module makes only $m = n/s$ *intrinsic* maps with that
+# convolution, and from each of them $s-1$ *ghost* maps with a cheap $d\times d$ depthwise
+# convolution (the identity is the first of the $s$ maps). Its speed-up ratio is
+#
+# $$r_s = \frac{n\,h'w'\,c\,k^2}{\frac{n}{s}\,h'w'\,c\,k^2 + (s-1)\,\frac{n}{s}\,h'w'\,d^2}
+# = \frac{s\,c\,k^2}{c\,k^2 + (s-1)\,d^2} \approx s \quad (d \approx k,\ s \ll c),$$
+#
+# and the parameter ratio is the same. We count it (`ef.GhostModule`, as in the
+# huawei-noah reference code: primary conv with `ceil(n/s)` outputs + BN + ReLU, depthwise
+# cheap operation + BN + ReLU, concatenation cut to $n$ channels).
 
-## 2. The Ghost module
-
-An ordinary convolution makes $n$ output maps from $c$ input maps with $k\times k$ kernels:
-$n\,h'w'\,c\,k^2$ MACs. The Ghost module makes only $m = n/s$ *intrinsic* maps with that
-convolution, and from each of them $s-1$ *ghost* maps with a cheap $d\times d$ depthwise
-convolution (the identity is the first of the $s$ maps). Its speed-up ratio is
-
-$$r_s = \frac{n\,h'w'\,c\,k^2}{\frac{n}{s}\,h'w'\,c\,k^2 + (s-1)\,\frac{n}{s}\,h'w'\,d^2}
-= \frac{s\,c\,k^2}{c\,k^2 + (s-1)\,d^2} \approx s \quad (d \approx k,\ s \ll c),$$
-
-and the parameter ratio is the same. We count it (`ef.GhostModule`, as in the
-huawei-noah reference code: primary conv with `ceil(n/s)` outputs + BN + ReLU, depthwise
-cheap operation + BN + ReLU, concatenation cut to $n$ channels).
-""")
-
-nb.code(r"""
+# %%
 c = n = 64
 k = d = 3
 shape = (c, 14, 14)
@@ -218,30 +218,28 @@ for s in (2, 3, 4, 5):
     formula = s * c * k * k / (c * k * k + (s - 1) * d * d)
     print(f"{s:>2} {m:>9} {m * (s - 1):>6} {counted:>17.3f} {formula:>11.3f} {param_ratio:>11.3f}")
 print("(counted < formula when s does not divide n: ceil(n/s) intrinsic maps are computed and the extra ghosts cut off)")
-""")
 
-nb.md(r"""
-## 3. Accuracy vs MACs: the shape of GhostNet's Figure 6
+# %% [markdown]
+# ## 3. Accuracy vs MACs: the shape of GhostNet's Figure 6
+#
+# The paper plots ImageNet top-1 accuracy against FLOPs for MobileNetV2, MobileNetV3,
+# ShuffleNetV2, ... and GhostNet, each at several widths, and GhostNet's curve lies above the
+# others. We draw the same kind of figure for the organ patches with the four families of
+# this course (`ef.make_classifier`, one skeleton, only the block differs):
+#
+# | family | block |
+# | --- | --- |
+# | standard | $3\times3$ conv + BN + ReLU |
+# | MobileNet-style | depthwise-separable (lecture 01) |
+# | ShuffleNet-style | ShuffleNet unit, $G=2$ (lecture 02) |
+# | Ghost-style | Ghost module with a $3\times3$ primary conv, $s=2$, $d=3$ (the paper's Ghost-VGG recipe) |
+#
+# Widths differ per family so that the MAC ranges overlap. Every net gets the same short
+# schedule (one epoch, Adam, cosine learning rate), so this is a comparison at equal
+# *training* budget in epochs, not a tuned benchmark. Cached nets are loaded instead of
+# retrained; the table says which.
 
-The paper plots ImageNet top-1 accuracy against FLOPs for MobileNetV2, MobileNetV3,
-ShuffleNetV2, ... and GhostNet, each at several widths, and GhostNet's curve lies above the
-others. We draw the same kind of figure for the organ patches with the four families of
-this course (`ef.make_classifier`, one skeleton, only the block differs):
-
-| family | block |
-| --- | --- |
-| standard | $3\times3$ conv + BN + ReLU |
-| MobileNet-style | depthwise-separable (lecture 01) |
-| ShuffleNet-style | ShuffleNet unit, $G=2$ (lecture 02) |
-| Ghost-style | Ghost module with a $3\times3$ primary conv, $s=2$, $d=3$ (the paper's Ghost-VGG recipe) |
-
-Widths differ per family so that the MAC ranges overlap. Every net gets the same short
-schedule (one epoch, Adam, cosine learning rate), so this is a comparison at equal
-*training* budget in epochs, not a tuned benchmark. Cached nets are loaded instead of
-retrained; the table says which.
-""")
-
-nb.code(r"""
+# %%
 WIDTHS = {
     "standard": [0.25, 0.5, 1.0],
     "mobilenet": [0.5, 1.0, 2.0],
@@ -257,9 +255,8 @@ for kind, widths in WIDTHS.items():
         status = "cached" if rec["cached"] else f"trained in {rec['train_seconds']:.1f} s"
         print(f"{kind:<11} x{width:<5g} params {rec['params']:>8,}  MACs {rec['macs']:>10,}  "
               f"test acc {rec['test_accuracy']:.3f}  {rec['lat128']:6.2f} ms/batch of 128  ({status})", flush=True)
-""")
 
-nb.code(r"""
+# %%
 names = {"standard": "standard CNN", "mobilenet": "MobileNet-style", "shufflenet": "ShuffleNet-style", "ghost": "Ghost-style"}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
 families = {names[k]: [(r["macs"] / 1e6, r["test_accuracy"]) for r in rows if r["kind"] == k] for k in WIDTHS}
@@ -273,9 +270,9 @@ for ax in axes:
     ax.xaxis.set_minor_formatter(NullFormatter())
 plt.tight_layout()
 plt.show()
-""")
 
-nb.code(r"""
+
+# %%
 def accuracy_at(kind: str, budget: float) -> float | None:
     # best accuracy of a family among its nets with at most `budget` MACs
     accs = [r["test_accuracy"] for r in rows if r["kind"] == kind and r["macs"] <= budget]
@@ -288,33 +285,27 @@ for b in budgets:
     cells = [accuracy_at(k, b) for k in WIDTHS]
     print(f"{b:>11,} " + " ".join(f"{'-' if a is None else f'{a:.3f}':>17}" for a in cells))
 print("(best test accuracy of each family with at most that many MACs; '-' = no net that cheap)")
-""")
 
-nb.md(r"""
-**Reading the figure.** The left panel has the shape of the paper's Figure 6: one curve
-per family, cost on a log axis, accuracy up. Read off, from the table, which family is
-best at each MAC budget, and how much the accuracy moves between neighbouring widths: one
-seed and a short schedule make differences of about a point unreliable (retrain with
-another `seed` to see the spread). The right panel re-plots the same nets against
-measured latency: the depthwise- and group-convolution families move to the right,
-because their operations are memory bound (lecture 01). The paper itself reports both
-FLOPs and latency on an ARM phone, where depthwise convolution is better optimized than in
-PyTorch on a laptop CPU.
+# %% [markdown]
+# **Reading the figure.** The left panel has the shape of the paper's Figure 6: one curve
+# per family, cost on a log axis, accuracy up. Read off, from the table, which family is
+# best at each MAC budget, and how much the accuracy moves between neighbouring widths: one
+# seed and a short schedule make differences of about a point unreliable (retrain with
+# another `seed` to see the spread). The right panel re-plots the same nets against
+# measured latency: the depthwise- and group-convolution families move to the right,
+# because their operations are memory bound (lecture 01). The paper itself reports both
+# FLOPs and latency on an ARM phone, where depthwise convolution is better optimized than in
+# PyTorch on a laptop CPU.
+#
+# ## Summary
+#
+# - In a trained CNN many feature maps have a close partner, and a single $3\times3$ filter
+#   reproduces a map from its partner with the $R^2$ printed above.
+# - A Ghost module makes $1/s$ of the maps with a real convolution and the rest with cheap
+#   depthwise filters; its MACs and parameters shrink by about $s$ (counted).
+# - On the organ patches, the accuracy-vs-MACs figure compares the three efficient designs
+#   of this block with a standard CNN at several widths; the latency panel is a reminder
+#   that MACs are not the whole story.
 
-## Summary
-
-- In a trained CNN many feature maps have a close partner, and a single $3\times3$ filter
-  reproduces a map from its partner with the $R^2$ printed above.
-- A Ghost module makes $1/s$ of the maps with a real convolution and the rest with cheap
-  depthwise filters; its MACs and parameters shrink by about $s$ (counted).
-- On the organ patches, the accuracy-vs-MACs figure compares the three efficient designs
-  of this block with a standard CNN at several widths; the latency panel is a reminder
-  that MACs are not the whole story.
-""")
-
-nb.code(r"""
+# %%
 print(f"notebook run time: {time.perf_counter() - T0:.1f} s")
-""")
-
-if __name__ == "__main__":
-    nb.write(ROOT / "lectures" / "03_ghostnet.ipynb")

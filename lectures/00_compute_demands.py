@@ -1,44 +1,49 @@
-"""Generate lectures/00_compute_demands.ipynb (run from the repository root)."""
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
 
-from __future__ import annotations
+# %% [markdown]
+# # Lecture 00: Compute demands of popular DNNs
+#
+# *Medical Image Computing, lecture 14 "Deep Learning Model Efficiency", introduction.*
+#
+# The lecture opens with a table ("Popular DNN Models", credit Vivienne Sze) of how many
+# layers, weights and multiply-accumulates (MACs) the classic ImageNet networks need. In this
+# notebook we **re-measure that table** on models we build ourselves, and then ask whether the
+# MAC count predicts what a user feels: latency.
+#
+# **Goals**
+#
+# 1. Know how to count the MACs and parameters of a convolution and a fully connected layer,
+#    and check the formula against an operator-level counter (`me.count_macs`).
+# 2. Re-measure the slide's table for LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet-50,
+#    EfficientNet-B4, and the MobileNet v1/v2 figures of the later table; explain every
+#    difference (conventions, model versions, layer classification).
+# 3. See where the MACs and where the weights of a network live (per-layer breakdown).
+# 4. Meet the two MAC conventions (papers vs the `thop` profiler).
+# 5. Measure CPU latency and see that it is **not** proportional to MACs.
+# 6. Turn parameters into megabytes.
+#
+# **Contents**: 1. Cost of a layer · 2. The models · 3. Re-measuring the table ·
+# 4. Why the numbers differ · 5. Where the cost lives · 6. Two conventions ·
+# 7. MACs are not latency · 8. Model size · Take-aways · References
+#
+# **Run time**: measured at 90 s on 2 CPU cores shared with other jobs, 40 s with
+# `MEDEFF_FAST=1` (fewer timing runs, only five models timed); less on an idle machine. The
+# last cell prints this run's time. All weights are random (`weights=None`):
+# MACs, parameters and latency do not depend on the values of the weights.
 
-from _nbgen import ROOT, Notebook
-
-nb = Notebook("l00")
-
-nb.md(r"""
-# Lecture 00: Compute demands of popular DNNs
-
-*Medical Image Computing, lecture 14 "Deep Learning Model Efficiency", introduction.*
-
-The lecture opens with a table ("Popular DNN Models", credit Vivienne Sze) of how many
-layers, weights and multiply-accumulates (MACs) the classic ImageNet networks need. In this
-notebook we **re-measure that table** on models we build ourselves, and then ask whether the
-MAC count predicts what a user feels: latency.
-
-**Goals**
-
-1. Know how to count the MACs and parameters of a convolution and a fully connected layer,
-   and check the formula against an operator-level counter (`me.count_macs`).
-2. Re-measure the slide's table for LeNet-5, AlexNet, VGG-16, GoogLeNet, ResNet-50,
-   EfficientNet-B4, and the MobileNet v1/v2 figures of the later table; explain every
-   difference (conventions, model versions, layer classification).
-3. See where the MACs and where the weights of a network live (per-layer breakdown).
-4. Meet the two MAC conventions (papers vs the `thop` profiler).
-5. Measure CPU latency and see that it is **not** proportional to MACs.
-6. Turn parameters into megabytes.
-
-**Contents**: 1. Cost of a layer · 2. The models · 3. Re-measuring the table ·
-4. Why the numbers differ · 5. Where the cost lives · 6. Two conventions ·
-7. MACs are not latency · 8. Model size · Take-aways · References
-
-**Run time**: measured at 90 s on 2 CPU cores shared with other jobs, 40 s with
-`MEDEFF_FAST=1` (fewer timing runs, only five models timed); less on an idle machine. The
-last cell prints this run's time. All weights are random (`weights=None`):
-MACs, parameters and latency do not depend on the values of the weights.
-""")
-
-nb.code(r"""
+# %%
 import time
 
 import matplotlib.pyplot as plt
@@ -75,34 +80,33 @@ def show_table(header: list[str], rows: list[list[object]]) -> None:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     display(Markdown("\n".join(lines)))
-""")
 
-nb.md(r"""
-## 1. What a layer costs
 
-A 2-D convolution with $C_\text{in}$ input and $C_\text{out}$ output channels, a
-$K_h\times K_w$ kernel and $g$ groups computes every one of its
-$C_\text{out} H_\text{out} W_\text{out}$ outputs as a dot product of length
-$K_h K_w C_\text{in}/g$. One multiply and one add is one **multiply-accumulate (MAC)**:
+# %% [markdown]
+# ## 1. What a layer costs
+#
+# A 2-D convolution with $C_\text{in}$ input and $C_\text{out}$ output channels, a
+# $K_h\times K_w$ kernel and $g$ groups computes every one of its
+# $C_\text{out} H_\text{out} W_\text{out}$ outputs as a dot product of length
+# $K_h K_w C_\text{in}/g$. One multiply and one add is one **multiply-accumulate (MAC)**:
+#
+# $$\text{MACs}_\text{conv} = K_h\, K_w\, \frac{C_\text{in}}{g}\, C_\text{out}\, H_\text{out}\, W_\text{out},
+# \qquad
+# \text{params}_\text{conv} = K_h\, K_w\, \frac{C_\text{in}}{g}\, C_\text{out} + C_\text{out}.$$
+#
+# A fully connected (FC) layer is the special case of a $1\times1$ output:
+# $\text{MACs}_\text{FC} = C_\text{in} C_\text{out}$, one MAC per weight (per image), and
+# $\text{params}_\text{FC} = C_\text{in} C_\text{out} + C_\text{out}$. Hardware papers often
+# quote **FLOPs** $= 2\times$ MACs (a multiply and an add); the tables in this lecture quote
+# MACs, even where a column is headed "FLOPs". Batch normalisation, activations, pooling and
+# residual additions are *not* counted: in the papers' convention they are cheap next to the
+# convolutions.
+#
+# We check the formula on AlexNet's grouped conv2 (the two-GPU split: each filter sees only
+# 48 of the 96 input channels) against `me.count_macs`, which counts at the level of PyTorch
+# operators.
 
-$$\text{MACs}_\text{conv} = K_h\, K_w\, \frac{C_\text{in}}{g}\, C_\text{out}\, H_\text{out}\, W_\text{out},
-\qquad
-\text{params}_\text{conv} = K_h\, K_w\, \frac{C_\text{in}}{g}\, C_\text{out} + C_\text{out}.$$
-
-A fully connected (FC) layer is the special case of a $1\times1$ output:
-$\text{MACs}_\text{FC} = C_\text{in} C_\text{out}$, one MAC per weight (per image), and
-$\text{params}_\text{FC} = C_\text{in} C_\text{out} + C_\text{out}$. Hardware papers often
-quote **FLOPs** $= 2\times$ MACs (a multiply and an add); the tables in this lecture quote
-MACs, even where a column is headed "FLOPs". Batch normalisation, activations, pooling and
-residual additions are *not* counted: in the papers' convention they are cheap next to the
-convolutions.
-
-We check the formula on AlexNet's grouped conv2 (the two-GPU split: each filter sees only
-48 of the 96 input channels) against `me.count_macs`, which counts at the level of PyTorch
-operators.
-""")
-
-nb.code(r"""
+# %%
 def conv_cost(c_in, c_out, k_h, k_w, h_out, w_out, groups=1, bias=True):
     weights = k_h * k_w * (c_in // groups) * c_out
     return weights + (c_out if bias else 0), weights * h_out * w_out
@@ -115,28 +119,26 @@ print(f"AlexNet conv2: formula {si(macs)} MACs, counted {si(counted)} MACs, "
       f"{si(params)} parameters ({me.count_params(conv2)} counted); "
       f"without groups it would cost {si(conv_cost(96, 256, 5, 5, 27, 27)[1])} MACs")
 assert counted == macs and me.count_params(conv2) == params
-""")
 
-nb.md(r"""
-## 2. The models
+# %% [markdown]
+# ## 2. The models
+#
+# Torchvision ships VGG-16, GoogLeNet, ResNet-50, EfficientNet-B4, MobileNetV2 and an AlexNet;
+# `medeff.models.classic` adds the networks as their papers describe them:
+#
+# * **LeNet-5** at $32\times32$ (MNIST digits padded from $28\times28$). Its C3 layer does not
+#   connect every input map to every output map: LeCun's Table I connects 60 of the 96 pairs
+#   ("to break the symmetry"). `classic.lenet5(sparse_c3=True)` implements that table; the
+#   fully connected C3 is there for comparison.
+# * **AlexNet (2012)** at $227\times227$: the original was split over two GPUs, so conv2, conv4
+#   and conv5 see only the channels on their own GPU: a grouped convolution with $g=2$.
+#   Torchvision's `alexnet` is the later single-GPU variant (no groups, different widths) at
+#   $224\times224$.
+# * **MobileNet v1** (Howard et al. 2017, Table 1): 13 depthwise-separable layers.
+#
+# GoogLeNet is built without its auxiliary classifiers (they only exist for training).
 
-Torchvision ships VGG-16, GoogLeNet, ResNet-50, EfficientNet-B4, MobileNetV2 and an AlexNet;
-`medeff.models.classic` adds the networks as their papers describe them:
-
-* **LeNet-5** at $32\times32$ (MNIST digits padded from $28\times28$). Its C3 layer does not
-  connect every input map to every output map: LeCun's Table I connects 60 of the 96 pairs
-  ("to break the symmetry"). `classic.lenet5(sparse_c3=True)` implements that table; the
-  fully connected C3 is there for comparison.
-* **AlexNet (2012)** at $227\times227$: the original was split over two GPUs, so conv2, conv4
-  and conv5 see only the channels on their own GPU: a grouped convolution with $g=2$.
-  Torchvision's `alexnet` is the later single-GPU variant (no groups, different widths) at
-  $224\times224$.
-* **MobileNet v1** (Howard et al. 2017, Table 1): 13 depthwise-separable layers.
-
-GoogLeNet is built without its auxiliary classifiers (they only exist for training).
-""")
-
-nb.code(r"""
+# %%
 tv = torchvision.models
 SPECS = {  # name: (builder, input size (C, H, W), the slide's entry)
     "LeNet-5 (sparse C3)": (lambda: classic.lenet5(sparse_c3=True), (1, 32, 32), "LeNet-5"),
@@ -154,31 +156,29 @@ SPECS = {  # name: (builder, input size (C, H, W), the slide's entry)
 }
 models = {name: builder().eval() for name, (builder, _, _) in SPECS.items()}
 print(f"built {len(models)} models in {time.perf_counter() - T0:.1f} s since the start")
-""")
 
-nb.md(r"""
-## 3. Re-measuring the table
+# %% [markdown]
+# ## 3. Re-measuring the table
+#
+# For every model we take the per-layer breakdown (`me.mac_breakdown`: MACs, parameters and
+# output shape of every leaf module, in execution order) and sort each layer into the slide's
+# two classes:
+#
+# * **FC**: every `nn.Linear`, and every convolution whose output is a single position
+#   ($1\times1$). Such a convolution *is* a matrix-vector product: LeNet's C5 (a $5\times5$
+#   kernel on a $5\times5$ map) and the squeeze-and-excitation (SE) layers of EfficientNet,
+#   which torchvision writes as $1\times1$ `Conv2d` on a pooled $1\times1$ map. The slide
+#   counts these as FC layers (its footnote: "increase in FC layers due to
+#   squeeze-and-excitation layers"), so we classify them explicitly, and check below that in
+#   EfficientNet exactly the convolutions inside `SqueezeExcitation` modules land here.
+# * **conv**: every other convolution.
+#
+# "Conv layers" is the slide's *depth*: the number of convolutions on the longest path from
+# input to output. We trace the model into a graph (`torch.fx`) and count along the longest
+# path, so parallel branches (Inception modules, ResNet shortcuts) count once. Weights
+# include biases; "total" also includes BatchNorm parameters.
 
-For every model we take the per-layer breakdown (`me.mac_breakdown`: MACs, parameters and
-output shape of every leaf module, in execution order) and sort each layer into the slide's
-two classes:
-
-* **FC**: every `nn.Linear`, and every convolution whose output is a single position
-  ($1\times1$). Such a convolution *is* a matrix-vector product: LeNet's C5 (a $5\times5$
-  kernel on a $5\times5$ map) and the squeeze-and-excitation (SE) layers of EfficientNet,
-  which torchvision writes as $1\times1$ `Conv2d` on a pooled $1\times1$ map. The slide
-  counts these as FC layers (its footnote: "increase in FC layers due to
-  squeeze-and-excitation layers"), so we classify them explicitly, and check below that in
-  EfficientNet exactly the convolutions inside `SqueezeExcitation` modules land here.
-* **conv**: every other convolution.
-
-"Conv layers" is the slide's *depth*: the number of convolutions on the longest path from
-input to output. We trace the model into a graph (`torch.fx`) and count along the longest
-path, so parallel branches (Inception modules, ResNet shortcuts) count once. Weights
-include biases; "total" also includes BatchNorm parameters.
-""")
-
-nb.code(r"""
+# %%
 CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
@@ -238,16 +238,15 @@ fc_convs = {n for n, k in results["EfficientNet-B4"]["kinds"].items()
 assert fc_convs == se_convs, "in EfficientNet-B4 the FC-like convolutions are the SE layers"
 print(f"EfficientNet-B4: {len(se_convs)} SE convolutions counted as FC, "
       f"+ {results['EfficientNet-B4']['fc_modules'] - len(se_convs)} classifier Linear")
-""")
 
-nb.md(r"""
-Each measured value is shown beside the slide's (in brackets) with the difference in
-percent. The MobileNets come from the slide "Different models with different sizes", which
-lists only parameters and MACs; for ResNet-50 that slide quotes 4.1G where the first one
-quotes 3.9G (section 4 explains both).
-""")
 
-nb.code(r"""
+# %% [markdown]
+# Each measured value is shown beside the slide's (in brackets) with the difference in
+# percent. The MobileNets come from the slide "Different models with different sizes", which
+# lists only parameters and MACs; for ResNet-50 that slide quotes 4.1G where the first one
+# quotes 3.9G (section 4 explains both).
+
+# %%
 def seed_entry(name):
     key = SPECS[name][2]
     return sf.POPULAR_DNN_MODELS.get(key) or sf.MODEL_SIZES[key]
@@ -283,16 +282,14 @@ display(Markdown("**Weights**: measured (slide, difference)"))
 show_table(["model", "conv", "FC", "total"], weight_rows)
 display(Markdown("**MACs per image**: measured (slide, difference)"))
 show_table(["model", "conv", "FC", "total"], mac_rows)
-""")
 
-nb.md(r"""
-**Checks.** Where our model is the one the slide describes, the totals must agree within 2%
-or within the slide's rounding ("2M" means somewhere in $[1.5\text{M}, 2.5\text{M})$),
-whichever is larger (`sf.agrees`). The models that do *not* agree are listed after the
-check, with the reason worked out in section 4.
-""")
+# %% [markdown]
+# **Checks.** Where our model is the one the slide describes, the totals must agree within 2%
+# or within the slide's rounding ("2M" means somewhere in $[1.5\text{M}, 2.5\text{M})$),
+# whichever is larger (`sf.agrees`). The models that do *not* agree are listed after the
+# check, with the reason worked out in section 4.
 
-nb.code(r"""
+# %%
 SHOULD_AGREE = ["AlexNet (2012, g=2)", "VGG-16", "EfficientNet-B4", "MobileNet v1", "MobileNet v2"]
 FIELDS = ("conv_weights", "conv_macs", "fc_weights", "fc_macs", "total_weights", "total_macs")
 for name in SHOULD_AGREE:
@@ -316,27 +313,25 @@ for name, r in results.items():
     if not sf.agrees(r["total_macs"], total):
         print(f"  {name:24s} total MACs {si(r['total_macs']):>8s} vs {si(total):>7s} "
               f"({sf.percent_diff(r['total_macs'], total):+.1f}%)")
-""")
 
-nb.md(r"""
-## 4. Why the numbers differ
+# %% [markdown]
+# ## 4. Why the numbers differ
+#
+# **AlexNet.** The slide's 724M is the two-GPU original at $227\times227$ and it agrees with
+# our `alexnet_2012` to within rounding. Torchvision's AlexNet has no groups but narrower
+# layers (64-192-384-256-256 instead of 96-256-384-384-256) and runs at $224\times224$, which
+# changes the conv cost in both directions; the FC layers are identical.
+#
+# **VGG-16.** Weights and MACs agree. The slide's "16" conv layers is the number of all
+# weight layers; VGG-16 has 13 convolutions and 3 FC layers (which the slide lists as well),
+# and that is what we measure.
+#
+# **ResNet-50.** Torchvision implements "ResNet v1.5": in the first bottleneck of stages 2-4
+# the stride 2 sits in the $3\times3$ convolution, not in the first $1\times1$ as in the
+# 2016 paper (v1). The $1\times1$ then runs at the higher resolution, which costs more MACs.
+# We move the stride back and count again:
 
-**AlexNet.** The slide's 724M is the two-GPU original at $227\times227$ and it agrees with
-our `alexnet_2012` to within rounding. Torchvision's AlexNet has no groups but narrower
-layers (64-192-384-256-256 instead of 96-256-384-384-256) and runs at $224\times224$, which
-changes the conv cost in both directions; the FC layers are identical.
-
-**VGG-16.** Weights and MACs agree. The slide's "16" conv layers is the number of all
-weight layers; VGG-16 has 13 convolutions and 3 FC layers (which the slide lists as well),
-and that is what we measure.
-
-**ResNet-50.** Torchvision implements "ResNet v1.5": in the first bottleneck of stages 2-4
-the stride 2 sits in the $3\times3$ convolution, not in the first $1\times1$ as in the
-2016 paper (v1). The $1\times1$ then runs at the higher resolution, which costs more MACs.
-We move the stride back and count again:
-""")
-
-nb.code(r"""
+# %%
 resnet_v1 = tv.resnet50(weights=None)
 for stage in (resnet_v1.layer2, resnet_v1.layer3, resnet_v1.layer4):
     stage[0].conv1.stride, stage[0].conv2.stride = (2, 2), (1, 1)
@@ -352,18 +347,16 @@ print(f"ResNet-50 v1.5: {si(v15_macs)} MACs (slide 'Different sizes': "
       f"{si(sf.MODEL_SIZES['ResNet-50'].macs)}), {v15_macs / v1_macs - 1:+.1%} for the stride move")
 assert sf.agrees(v1_macs, quoted_v1) and sf.agrees(v1_conv, quoted_v1_conv, rel=0.005)
 assert v15_macs > v1_macs
-""")
 
-nb.md(r"""
-**GoogLeNet.** Torchvision's Inception modules use a $3\times3$ kernel in the branch the
-paper describes as $5\times5$ (a known deviation, kept for compatibility with its
-pretrained weights), and BatchNorm instead of LRN. Restoring the $5\times5$ kernels adds
-MACs and parameters; neither version reproduces the slide's 1.43G exactly, whose counting
-convention we could not reconstruct. The depth of 21 convolutions and the single FC layer
-do agree.
-""")
+# %% [markdown]
+# **GoogLeNet.** Torchvision's Inception modules use a $3\times3$ kernel in the branch the
+# paper describes as $5\times5$ (a known deviation, kept for compatibility with its
+# pretrained weights), and BatchNorm instead of LRN. Restoring the $5\times5$ kernels adds
+# MACs and parameters; neither version reproduces the slide's 1.43G exactly, whose counting
+# convention we could not reconstruct. The depth of 21 convolutions and the single FC layer
+# do agree.
 
-nb.code(r"""
+# %%
 from torchvision.models.googlenet import Inception
 
 googlenet_5x5 = tv.googlenet(weights=None, aux_logits=False, init_weights=False)
@@ -381,16 +374,14 @@ assert g5_macs > results["GoogLeNet"]["total_macs"]
 # torchvision's version is within 5% of the slide, but neither version within 2%
 assert sf.agrees(results["GoogLeNet"]["total_macs"], g_seed.total_macs, rel=0.05)
 assert not any(sf.agrees(m_, g_seed.total_macs) for m_ in (g5_macs, results["GoogLeNet"]["total_macs"]))
-""")
 
-nb.md(r"""
-**LeNet-5.** The slide's LeNet column follows a convention of its own: input $28\times28$,
-C5 and F6 counted as the 2 FC layers (without the output layer), biases left out. Even
-then its 283k conv MACs match neither the full C3 nor LeCun's sparse C3 table. We show what
-each convention gives, so the gap is explicit:
-""")
+# %% [markdown]
+# **LeNet-5.** The slide's LeNet column follows a convention of its own: input $28\times28$,
+# C5 and F6 counted as the 2 FC layers (without the output layer), biases left out. Even
+# then its 283k conv MACs match neither the full C3 nor LeCun's sparse C3 table. We show what
+# each convention gives, so the gap is explicit:
 
-nb.code(r"""
+# %%
 le = sf.POPULAR_DNN_MODELS["LeNet-5"]
 for name in ("LeNet-5 (sparse C3)", "LeNet-5 (full C3)"):
     r, modules = results[name], dict(models[name].named_modules())
@@ -402,34 +393,30 @@ for name in ("LeNet-5 (sparse C3)", "LeNet-5 (full C3)"):
           f"conv weights without biases {conv_no_bias:,} (slide {le.conv_weights:,.0f}), "
           f"C5+F6 MACs {c5_f6:,} (slide FC {le.fc_macs:,.0f})")
     assert not sf.agrees(r["conv_macs"], le.conv_macs)  # neither C3 gives the slide's figure
-""")
 
-nb.md(r"""
-**EfficientNet-B4.** Agrees once the SE layers are counted as FC layers: 64 SE convolutions
-(2 per MBConv block, 32 blocks) plus the classifier give the slide's 65 FC layers.
-They hold a sizeable share of the weights but almost none of the MACs, because they run on
-a pooled $1\times1$ map:
-""")
+# %% [markdown]
+# **EfficientNet-B4.** Agrees once the SE layers are counted as FC layers: 64 SE convolutions
+# (2 per MBConv block, 32 blocks) plus the classifier give the slide's 65 FC layers.
+# They hold a sizeable share of the weights but almost none of the MACs, because they run on
+# a pooled $1\times1$ map:
 
-nb.code(r"""
+# %%
 eff = results["EfficientNet-B4"]
 rows = {row.name: row for row in eff["rows"]}
 se_weights, se_macs = sum(rows[n].params for n in se_convs), sum(rows[n].macs for n in se_convs)
 print(f"SE layers: {si(se_weights)} weights = {se_weights / eff['total_weights']:.1%} of the model, "
       f"{si(se_macs)} MACs = {se_macs / eff['total_macs']:.2%} of the MACs")
-""")
 
-nb.md(r"""
-**MobileNet v1 / v2.** Agree with the later table (checked above).
+# %% [markdown]
+# **MobileNet v1 / v2.** Agree with the later table (checked above).
+#
+# ## 5. Where the cost lives: the per-layer breakdown
+#
+# The breakdown of the two-GPU AlexNet shows the pattern of the slide's table in one picture:
+# the convolutions hold most of the **MACs** (every weight is reused at every output
+# position), the FC layers hold most of the **weights** (each weight is used once per image).
 
-## 5. Where the cost lives: the per-layer breakdown
-
-The breakdown of the two-GPU AlexNet shows the pattern of the slide's table in one picture:
-the convolutions hold most of the **MACs** (every weight is reused at every output
-position), the FC layers hold most of the **weights** (each weight is used once per image).
-""")
-
-nb.code(r"""
+# %%
 alex = results["AlexNet (2012, g=2)"]
 layers = [row for row in alex["rows"] if alex["kinds"][row.name]]
 total_m, total_p = alex["total_macs"], alex["total_weights"]
@@ -458,21 +445,19 @@ for ax in axes:
     ax.tick_params(axis="x", labelsize=7)
 fig.tight_layout()
 plt.show()
-""")
 
-nb.md(r"""
-## 6. Two conventions for MACs
+# %% [markdown]
+# ## 6. Two conventions for MACs
+#
+# The widely used `thop` profiler also charges BatchNorm (about 4 operations per output
+# element when it has an affine transform), pooling and some activations. `me.thop_macs` runs
+# it on a copy of the model (thop leaves extra buffers on every module it touches, which
+# would break a later strict `load_state_dict`). On a network without BatchNorm the two
+# conventions nearly agree; on modern networks thop is a few percent higher. Neither counts
+# element-wise additions (residual connections) or the SE multiplication. Whenever you compare
+# MAC counts from different sources, check which convention they use.
 
-The widely used `thop` profiler also charges BatchNorm (about 4 operations per output
-element when it has an affine transform), pooling and some activations. `me.thop_macs` runs
-it on a copy of the model (thop leaves extra buffers on every module it touches, which
-would break a later strict `load_state_dict`). On a network without BatchNorm the two
-conventions nearly agree; on modern networks thop is a few percent higher. Neither counts
-element-wise additions (residual connections) or the SE multiplication. Whenever you compare
-MAC counts from different sources, check which convention they use.
-""")
-
-nb.code(r"""
+# %%
 THOP_MODELS = me.pick(["AlexNet (2012, g=2)", "ResNet-50", "MobileNet v2"], ["MobileNet v2"])
 rows_out = []
 for name in THOP_MODELS:
@@ -486,18 +471,16 @@ for name in THOP_MODELS:
     assert theirs >= r["total_macs"]
 show_table(["model", "papers (me.count_macs)", "thop", "thop vs papers", "BatchNorm outputs",
             "extra per BN output"], rows_out)
-""")
 
-nb.md(r"""
-## 7. MACs are not latency
+# %% [markdown]
+# ## 7. MACs are not latency
+#
+# We time one image (batch 1) on the CPU with 2 threads: warm-up runs first, then the median
+# of several timed runs (`me.measure_latency`). The plot is log-log with a dashed line of
+# slope 1 through the models' geometric mean: a model above the line is slower than its MACs
+# suggest. Timings on a shared machine are noisy; the ratios below are what matters.
 
-We time one image (batch 1) on the CPU with 2 threads: warm-up runs first, then the median
-of several timed runs (`me.measure_latency`). The plot is log-log with a dashed line of
-slope 1 through the models' geometric mean: a model above the line is slower than its MACs
-suggest. Timings on a shared machine are noisy; the ratios below are what matters.
-""")
-
-nb.code(r"""
+# %%
 RUNS, WARMUP, MAX_S = me.pick(8, 3), me.pick(2, 1), me.pick(2.0, 0.5)
 # fast mode times only what the ratios below need (VGG-16 and EfficientNet-B4 are the slowest)
 TIMED = me.pick(list(models), ["LeNet-5 (sparse C3)", "AlexNet (torchvision)", "ResNet-50",
@@ -523,16 +506,15 @@ ax = me.plot_latency_vs_macs(names, [results[n]["total_macs"] for n in names],
 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 ax.figure.set_size_inches(7, 4.5)
 plt.show()
-""")
 
-nb.md(r"""
-If latency were proportional to MACs, the latency ratio of two models would equal their MAC
-ratio. It does not: MobileNet v2 saves far more MACs than time against ResNet-50, because
-depthwise convolutions do little arithmetic per byte moved (memory bound), and networks
-with many small layers pay a fixed overhead per operator.
-""")
 
-nb.code(r"""
+# %% [markdown]
+# If latency were proportional to MACs, the latency ratio of two models would equal their MAC
+# ratio. It does not: MobileNet v2 saves far more MACs than time against ResNet-50, because
+# depthwise convolutions do little arithmetic per byte moved (memory bound), and networks
+# with many small layers pay a fixed overhead per operator.
+
+# %%
 def compare(a, b):
     mac_ratio = results[a]["total_macs"] / results[b]["total_macs"]
     lat_ratio = latency[a].median_ms / latency[b].median_ms
@@ -550,15 +532,13 @@ throughput = {n: results[n]["total_macs"] / latency[n].median_ms / 1e6 for n in 
 best, worst = max(throughput, key=throughput.get), min(throughput, key=throughput.get)
 print(f"arithmetic throughput ranges from {throughput[worst]:.1f} GMAC/s ({worst}) "
       f"to {throughput[best]:.1f} GMAC/s ({best}): {throughput[best] / throughput[worst]:.1f}x")
-""")
 
-nb.md(r"""
-Operations that cost no MACs still cost time. The original AlexNet's local response
-normalisation (LRN) has no weights and no MACs; a paired measurement (interleaved runs of
-the two models, `me.compare_latency`) shows what it costs.
-""")
+# %% [markdown]
+# Operations that cost no MACs still cost time. The original AlexNet's local response
+# normalisation (LRN) has no weights and no MACs; a paired measurement (interleaved runs of
+# the two models, `me.compare_latency`) shows what it costs.
 
-nb.code(r"""
+# %%
 alex_lrn = models["AlexNet (2012, g=2)"]
 alex_plain = classic.alexnet_2012(lrn=False).eval()
 alex_plain.load_state_dict(alex_lrn.state_dict())
@@ -567,18 +547,16 @@ lrn = me.compare_latency(alex_lrn, alex_plain, (3, 227, 227), warmup=WARMUP, run
                          threads=THREADS)
 print(f"same MACs, with LRN {lrn.a.median_ms:.1f} ms, without {lrn.b.median_ms:.1f} ms: "
       f"LRN costs {lrn.a.median_ms - lrn.b.median_ms:.1f} ms ({lrn.speedup:.2f}x)")
-""")
 
-nb.md(r"""
-## 8. From parameters to megabytes
+# %% [markdown]
+# ## 8. From parameters to megabytes
+#
+# Stored as 32-bit floats, every parameter costs 4 bytes: $\text{size} \approx 4 \times
+# \text{params}$ bytes, plus buffers such as BatchNorm's running statistics.
+# `me.model_size_bytes` adds up the tensors of the `state_dict` with their real data types, so
+# it also covers half precision and int8 (lecture 05).
 
-Stored as 32-bit floats, every parameter costs 4 bytes: $\text{size} \approx 4 \times
-\text{params}$ bytes, plus buffers such as BatchNorm's running statistics.
-`me.model_size_bytes` adds up the tensors of the `state_dict` with their real data types, so
-it also covers half precision and int8 (lecture 05).
-""")
-
-nb.code(r"""
+# %%
 sizes = {n: me.model_size_bytes(m) for n, m in models.items()}
 show_table(["model", "parameters", "size (MB, float32)", "4 x params (MB)"],
            [[n, si(results[n]["total_weights"]), f"{sizes[n] / 1e6:.1f}",
@@ -598,50 +576,44 @@ fig.tight_layout()
 plt.show()
 vgg_vs_mb2 = sizes["VGG-16"] / sizes["MobileNet v2"]
 print(f"VGG-16 needs {vgg_vs_mb2:.0f}x the storage of MobileNet v2")
-""")
 
-nb.md(r"""
-## Take-aways
+# %% [markdown]
+# ## Take-aways
+#
+# * A convolution costs $K_h K_w (C_\text{in}/g)\, C_\text{out} H_\text{out} W_\text{out}$ MACs;
+#   FLOPs are twice that. Groups divide the cost by $g$.
+# * The convolutions hold the MACs, the FC layers the weights: AlexNet and VGG-16 keep about
+#   nine tenths of their weights in FC layers that do a small share of the work.
+# * A published MAC count is only comparable once you know the **model version** (ResNet
+#   v1 vs v1.5, GoogLeNet's $3\times3$ vs $5\times5$, AlexNet's groups), the **input size**
+#   and the **convention** (which layers count as FC; papers vs thop). Measure, don't copy.
+# * MACs are not latency: depthwise convolutions, many small layers and MAC-free operations
+#   (LRN, BatchNorm, activations) change the time per MAC several-fold. Always time the model
+#   on the hardware that matters.
+# * Model size in MB is 4 bytes per float32 parameter: the first handle for quantization
+#   (lecture 05) and pruning (lecture 04).
 
-* A convolution costs $K_h K_w (C_\text{in}/g)\, C_\text{out} H_\text{out} W_\text{out}$ MACs;
-  FLOPs are twice that. Groups divide the cost by $g$.
-* The convolutions hold the MACs, the FC layers the weights: AlexNet and VGG-16 keep about
-  nine tenths of their weights in FC layers that do a small share of the work.
-* A published MAC count is only comparable once you know the **model version** (ResNet
-  v1 vs v1.5, GoogLeNet's $3\times3$ vs $5\times5$, AlexNet's groups), the **input size**
-  and the **convention** (which layers count as FC; papers vs thop). Measure, don't copy.
-* MACs are not latency: depthwise convolutions, many small layers and MAC-free operations
-  (LRN, BatchNorm, activations) change the time per MAC several-fold. Always time the model
-  on the hardware that matters.
-* Model size in MB is 4 bytes per float32 parameter: the first handle for quantization
-  (lecture 05) and pruning (lecture 04).
-""")
-
-nb.code(r"""
+# %%
 elapsed = time.perf_counter() - T0
 print(f"notebook run time: {elapsed:.0f} s (fast mode: {FAST})")
-""")
 
-nb.md(r"""
-## References
-
-* V. Sze, Y.-H. Chen, T.-J. Yang, J. Emer. Efficient Processing of Deep Neural Networks:
-  A Tutorial and Survey. Proc. IEEE 105(12), 2017 (the "Popular DNN Models" table).
-* Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-based learning applied to document
-  recognition. Proc. IEEE 86(11), 1998.
-* A. Krizhevsky, I. Sutskever, G. Hinton. ImageNet classification with deep convolutional
-  neural networks. NeurIPS 2012.
-* K. Simonyan, A. Zisserman. Very deep convolutional networks for large-scale image
-  recognition. ICLR 2015.
-* C. Szegedy et al. Going deeper with convolutions. CVPR 2015.
-* K. He, X. Zhang, S. Ren, J. Sun. Deep residual learning for image recognition. CVPR 2016.
-* M. Tan, Q. Le. EfficientNet: Rethinking model scaling for convolutional neural networks.
-  ICML 2019.
-* A. Howard et al. MobileNets: Efficient convolutional neural networks for mobile vision
-  applications. arXiv:1704.04861, 2017. M. Sandler et al. MobileNetV2: Inverted residuals
-  and linear bottlenecks. CVPR 2018.
-* Helpers: `medeff.counting`, `medeff.latency`, `medeff.models.classic`,
-  `medeff.seed_figures` (the slide's figures, from the lecture text).
-""")
-
-nb.write(ROOT / "lectures" / "00_compute_demands.ipynb")
+# %% [markdown]
+# ## References
+#
+# * V. Sze, Y.-H. Chen, T.-J. Yang, J. Emer. Efficient Processing of Deep Neural Networks:
+#   A Tutorial and Survey. Proc. IEEE 105(12), 2017 (the "Popular DNN Models" table).
+# * Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-based learning applied to document
+#   recognition. Proc. IEEE 86(11), 1998.
+# * A. Krizhevsky, I. Sutskever, G. Hinton. ImageNet classification with deep convolutional
+#   neural networks. NeurIPS 2012.
+# * K. Simonyan, A. Zisserman. Very deep convolutional networks for large-scale image
+#   recognition. ICLR 2015.
+# * C. Szegedy et al. Going deeper with convolutions. CVPR 2015.
+# * K. He, X. Zhang, S. Ren, J. Sun. Deep residual learning for image recognition. CVPR 2016.
+# * M. Tan, Q. Le. EfficientNet: Rethinking model scaling for convolutional neural networks.
+#   ICML 2019.
+# * A. Howard et al. MobileNets: Efficient convolutional neural networks for mobile vision
+#   applications. arXiv:1704.04861, 2017. M. Sandler et al. MobileNetV2: Inverted residuals
+#   and linear bottlenecks. CVPR 2018.
+# * Helpers: `medeff.counting`, `medeff.latency`, `medeff.models.classic`,
+#   `medeff.seed_figures` (the slide's figures, from the lecture text).

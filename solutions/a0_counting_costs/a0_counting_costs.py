@@ -1,66 +1,45 @@
-"""Write solutions/a0_counting_costs/a0_counting_costs.ipynb (nbgrader source)."""
-from pathlib import Path
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
 
-import nbformat
-from _nbgen import write_notebook
+# %% [markdown]
+# # Assignment 0: Counting the cost of a network
+#
+# *Medical Image Computing, lecture 14 "Deep Learning Model Efficiency". Read lecture 00
+# (compute demands of popular DNNs) first.*
+#
+# **Goals.** Every efficiency claim in this lecture ("MobileNet needs 9x fewer operations",
+# "the student network is 20x cheaper") is a count of **multiply-accumulates (MACs)** and
+# **parameters**. In this assignment you derive these counts yourself, for one layer and for
+# a whole network, and check them against PyTorch.
+#
+# **Contents: 4 questions, 10 points.**
+#
+# | question | what | points |
+# | --- | --- | --- |
+# | 1 | `conv2d_macs`: MACs of one (grouped) convolution | 3 |
+# | 2 | `conv2d_params`: parameters of one convolution | 2 |
+# | 3 | `linear_macs`: MACs of a fully connected layer | 1 |
+# | 4 | `network_macs`: MACs of a whole network, with forward hooks | 4 |
+#
+# **How it is graded.** Write your code between the function header and the end of each
+# solution cell (replace `raise NotImplementedError()`). Each question is followed by a test
+# cell: run it to check your work. The grading tests contain these checks and more (hidden),
+# on randomized layers and networks, so do not special-case the visible examples. Do not
+# rename the functions and do not edit the test cells. The whole notebook runs in a few
+# seconds on a laptop CPU.
 
-ROOT = Path(__file__).resolve().parents[1]
-cells = []
-
-
-def md(cid, text):
-    c = nbformat.v4.new_markdown_cell(text.strip("\n"))
-    c.id = cid
-    cells.append(c)
-
-
-def code(cid, text, nbg=None):
-    c = nbformat.v4.new_code_cell(text.strip("\n"))
-    c.id = cid
-    if nbg is not None:
-        c.metadata["nbgrader"] = nbg
-    cells.append(c)
-
-
-def solution(cid, text):
-    code(cid, text, {"schema_version": 3, "grade": False, "solution": True, "locked": False,
-                     "grade_id": cid})
-
-
-def tests(cid, text, points):
-    code(cid, text, {"schema_version": 3, "grade": True, "solution": False, "locked": True,
-                     "grade_id": cid, "points": points})
-
-
-md("intro", r"""
-# Assignment 0: Counting the cost of a network
-
-*Medical Image Computing, lecture 14 "Deep Learning Model Efficiency". Read lecture 00
-(compute demands of popular DNNs) first.*
-
-**Goals.** Every efficiency claim in this lecture ("MobileNet needs 9x fewer operations",
-"the student network is 20x cheaper") is a count of **multiply-accumulates (MACs)** and
-**parameters**. In this assignment you derive these counts yourself, for one layer and for
-a whole network, and check them against PyTorch.
-
-**Contents: 4 questions, 10 points.**
-
-| question | what | points |
-| --- | --- | --- |
-| 1 | `conv2d_macs`: MACs of one (grouped) convolution | 3 |
-| 2 | `conv2d_params`: parameters of one convolution | 2 |
-| 3 | `linear_macs`: MACs of a fully connected layer | 1 |
-| 4 | `network_macs`: MACs of a whole network, with forward hooks | 4 |
-
-**How it is graded.** Write your code between the function header and the end of each
-solution cell (replace `raise NotImplementedError()`). Each question is followed by a test
-cell: run it to check your work. The grading tests contain these checks and more (hidden),
-on randomized layers and networks, so do not special-case the visible examples. Do not
-rename the functions and do not edit the test cells. The whole notebook runs in a few
-seconds on a laptop CPU.
-""")
-
-code("setup", r"""
+# %%
 import random
 
 import torch
@@ -70,42 +49,41 @@ import medeff as me
 
 me.set_seed(0)
 print("torch", torch.__version__)
-""")
 
-md("q1-md", r"""
-## Convolutions
 
-We follow the convention of the papers (AlexNet, VGG, ResNet, MobileNet): a MAC is one
-multiplication followed by one addition, and only convolutions and fully connected layers
-are counted (no bias, no BatchNorm, no activations, no pooling).
+# %% [markdown]
+# ## Convolutions
+#
+# We follow the convention of the papers (AlexNet, VGG, ResNet, MobileNet): a MAC is one
+# multiplication followed by one addition, and only convolutions and fully connected layers
+# are counted (no bias, no BatchNorm, no activations, no pooling).
+#
+# A `nn.Conv2d` with $C_\text{in}$ input channels, $C_\text{out}$ output channels, a
+# $k_h \times k_w$ kernel and $g$ groups splits the input channels into $g$ groups; each
+# output channel sees only the $C_\text{in}/g$ channels of its group. Every output value is a
+# dot product of length $\frac{C_\text{in}}{g} k_h k_w$, and there are
+# $C_\text{out} H_\text{out} W_\text{out}$ output values (for one image), so
+#
+# $$\text{MACs} = C_\text{out}\, H_\text{out}\, W_\text{out} \cdot \frac{C_\text{in}}{g}\, k_h\, k_w .$$
+#
+# Stride, padding and dilation only enter through the output size,
+# $H_\text{out} = \left\lfloor \frac{H + 2p - d\,(k_h - 1) - 1}{s} \right\rfloor + 1$.
+# A **depthwise** convolution (MobileNet) is the case $g = C_\text{in}$.
+#
+# ### Question 1 (3 points)
+#
+# Write `conv2d_macs(in_channels, out_channels, kernel_size, out_h, out_w, groups=1)`: the
+# MACs of one convolution for **one** image whose output is `out_h` x `out_w`. `kernel_size`
+# is an `int` (square kernel) or a pair `(k_h, k_w)`, as in `nn.Conv2d`. Return a Python
+# `int`. Raise `ValueError` when `in_channels` or `out_channels` is not divisible by
+# `groups` (as `nn.Conv2d` does).
+#
+# Hints:
+# - [`torch.nn.Conv2d`](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html):
+#   the meaning of `groups`, `kernel_size` and the output-size formula.
+# - Turn an `int` kernel size into a pair first; `isinstance(kernel_size, int)`.
 
-A `nn.Conv2d` with $C_\text{in}$ input channels, $C_\text{out}$ output channels, a
-$k_h \times k_w$ kernel and $g$ groups splits the input channels into $g$ groups; each
-output channel sees only the $C_\text{in}/g$ channels of its group. Every output value is a
-dot product of length $\frac{C_\text{in}}{g} k_h k_w$, and there are
-$C_\text{out} H_\text{out} W_\text{out}$ output values (for one image), so
-
-$$\text{MACs} = C_\text{out}\, H_\text{out}\, W_\text{out} \cdot \frac{C_\text{in}}{g}\, k_h\, k_w .$$
-
-Stride, padding and dilation only enter through the output size,
-$H_\text{out} = \left\lfloor \frac{H + 2p - d\,(k_h - 1) - 1}{s} \right\rfloor + 1$.
-A **depthwise** convolution (MobileNet) is the case $g = C_\text{in}$.
-
-### Question 1 (3 points)
-
-Write `conv2d_macs(in_channels, out_channels, kernel_size, out_h, out_w, groups=1)`: the
-MACs of one convolution for **one** image whose output is `out_h` x `out_w`. `kernel_size`
-is an `int` (square kernel) or a pair `(k_h, k_w)`, as in `nn.Conv2d`. Return a Python
-`int`. Raise `ValueError` when `in_channels` or `out_channels` is not divisible by
-`groups` (as `nn.Conv2d` does).
-
-Hints:
-- [`torch.nn.Conv2d`](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html):
-  the meaning of `groups`, `kernel_size` and the output-size formula.
-- Turn an `int` kernel size into a pair first; `isinstance(kernel_size, int)`.
-""")
-
-solution("q1-solution", r'''
+# %% nbgrader={"grade": false, "grade_id": "q1-solution", "locked": false, "schema_version": 3, "solution": true}
 def conv2d_macs(in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                 out_h: int, out_w: int, groups: int = 1) -> int:
     """Multiply-accumulates of one Conv2d (bias not counted) for one input image."""
@@ -116,9 +94,9 @@ def conv2d_macs(in_channels: int, out_channels: int, kernel_size: int | tuple[in
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     return int(out_channels * out_h * out_w * (in_channels // groups) * kh * kw)
     ### END SOLUTION
-''')
 
-tests("q1-tests", r'''
+
+# %% nbgrader={"grade": true, "grade_id": "q1-tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Visible checks; the grading tests contain these and more (randomized layers).
 # A hand-derived case: MobileNet's first layer, 3 -> 32 channels, 3x3 kernel, 112x112 output.
 _got = conv2d_macs(3, 32, 3, 112, 112)
@@ -176,27 +154,25 @@ for _bad in [(8, 6, 4), (6, 8, 4), (9, 9, 2), (4, 6, 3)]:
     else:
         raise AssertionError(f"conv2d_macs({_bad[0]}, {_bad[1]}, ..., groups={_bad[2]}) must raise ValueError")
 ### END HIDDEN TESTS
-''', 3)
 
-md("q2-md", r"""
-### Question 2 (2 points)
+# %% [markdown]
+# ### Question 2 (2 points)
+#
+# A convolution stores one $\frac{C_\text{in}}{g} \times k_h \times k_w$ filter per output
+# channel, plus one bias per output channel when `bias=True`:
+#
+# $$\text{params} = C_\text{out} \cdot \frac{C_\text{in}}{g}\, k_h\, k_w \;+\; [\text{bias}]\, C_\text{out} .$$
+#
+# Write `conv2d_params(in_channels, out_channels, kernel_size, groups=1, bias=True)`; return a
+# Python `int` and raise `ValueError` for channels not divisible by `groups`, as in question 1.
+#
+# Hints:
+# - [`torch.nn.Conv2d`](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html),
+#   section *Variables*: the shapes of `weight` and `bias`.
+# - You can check yourself with `sum(p.numel() for p in layer.parameters())`
+#   ([`Tensor.numel`](https://pytorch.org/docs/stable/generated/torch.Tensor.numel.html)).
 
-A convolution stores one $\frac{C_\text{in}}{g} \times k_h \times k_w$ filter per output
-channel, plus one bias per output channel when `bias=True`:
-
-$$\text{params} = C_\text{out} \cdot \frac{C_\text{in}}{g}\, k_h\, k_w \;+\; [\text{bias}]\, C_\text{out} .$$
-
-Write `conv2d_params(in_channels, out_channels, kernel_size, groups=1, bias=True)`; return a
-Python `int` and raise `ValueError` for channels not divisible by `groups`, as in question 1.
-
-Hints:
-- [`torch.nn.Conv2d`](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html),
-  section *Variables*: the shapes of `weight` and `bias`.
-- You can check yourself with `sum(p.numel() for p in layer.parameters())`
-  ([`Tensor.numel`](https://pytorch.org/docs/stable/generated/torch.Tensor.numel.html)).
-""")
-
-solution("q2-solution", r'''
+# %% nbgrader={"grade": false, "grade_id": "q2-solution", "locked": false, "schema_version": 3, "solution": true}
 def conv2d_params(in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                   groups: int = 1, bias: bool = True) -> int:
     """Number of parameters (weights + optional bias) of one Conv2d."""
@@ -207,9 +183,9 @@ def conv2d_params(in_channels: int, out_channels: int, kernel_size: int | tuple[
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     return int(out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0))
     ### END SOLUTION
-''')
 
-tests("q2-tests", r'''
+
+# %% nbgrader={"grade": true, "grade_id": "q2-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hand-derived: ResNet's 7x7 stem without bias, 3 -> 64 channels.
 _got = conv2d_params(3, 64, 7, bias=False)
 assert _got == 64 * 3 * 7 * 7, f"conv2d_params(3, 64, 7, bias=False) = {_got}, expected 64*3*7*7 = 9408"
@@ -247,30 +223,28 @@ for _bad in [(8, 6, 4), (6, 8, 4), (9, 9, 2)]:
     else:
         raise AssertionError(f"conv2d_params({_bad[0]}, {_bad[1]}, 3, groups={_bad[2]}) must raise ValueError")
 ### END HIDDEN TESTS
-''', 2)
 
-md("q3-md", r"""
-## Fully connected layers
+# %% [markdown]
+# ## Fully connected layers
+#
+# ### Question 3 (1 point)
+#
+# A `nn.Linear(in_features, out_features)` applied to one input vector computes
+# `out_features` dot products of length `in_features`:
+# $\text{MACs} = F_\text{in} \cdot F_\text{out}$ (bias not counted). Write
+# `linear_macs(in_features, out_features)`, returning a Python `int`.
+#
+# Hint: [`torch.nn.Linear`](https://pytorch.org/docs/stable/generated/torch.nn.Linear.html).
 
-### Question 3 (1 point)
-
-A `nn.Linear(in_features, out_features)` applied to one input vector computes
-`out_features` dot products of length `in_features`:
-$\text{MACs} = F_\text{in} \cdot F_\text{out}$ (bias not counted). Write
-`linear_macs(in_features, out_features)`, returning a Python `int`.
-
-Hint: [`torch.nn.Linear`](https://pytorch.org/docs/stable/generated/torch.nn.Linear.html).
-""")
-
-solution("q3-solution", r'''
+# %% nbgrader={"grade": false, "grade_id": "q3-solution", "locked": false, "schema_version": 3, "solution": true}
 def linear_macs(in_features: int, out_features: int) -> int:
     """Multiply-accumulates of one nn.Linear on one input vector (bias not counted)."""
     ### BEGIN SOLUTION
     return int(in_features * out_features)
     ### END SOLUTION
-''')
 
-tests("q3-tests", r'''
+
+# %% nbgrader={"grade": true, "grade_id": "q3-tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hand-derived: the classifier of ResNet-18/34, 512 -> 1000 classes.
 _got = linear_macs(512, 1000)
 assert _got == 512 * 1000, f"linear_macs(512, 1000) = {_got}, expected 512000"
@@ -288,46 +262,44 @@ for _trial in range(20):
     assert type(_got) is int, f"return a Python int, got {type(_got).__name__}"
     assert _got == _ref, f"{_layer}: got {_got}, expected {_ref}"
 ### END HIDDEN TESTS
-''', 1)
 
-md("q4-md", r"""
-## A whole network
+# %% [markdown]
+# ## A whole network
+#
+# A network's cost is the sum over the convolutions and linear layers that **run** in a
+# forward pass. The output size of each layer is easiest to get by running the network once
+# and watching every layer with a **forward hook**: `module.register_forward_hook(fn)` makes
+# PyTorch call `fn(module, inputs, output)` after each call of `module`, and returns a handle
+# whose `.remove()` takes the hook off again.
+#
+# ### Question 4 (4 points)
+#
+# Write `network_macs(model, input_shape)`: the Conv2d + Linear MACs of `model` for **one**
+# input of shape `input_shape = (C, H, W)`, computed with forward hooks and your functions
+# from questions 1 and 3. Requirements:
+#
+# - hook every `nn.Conv2d` and `nn.Linear` in `model` (also nested ones), run one forward pass
+#   on a batch of one, `torch.zeros(1, *input_shape)`, and add the cost of every call;
+#   a module that is called twice counts twice;
+# - a `nn.Linear` applied to several rows at once (an output of shape `(1, N, F_out)`, e.g.
+#   per-pixel features) costs `linear_macs` once per row: `output.numel() // out_features`
+#   rows;
+# - BatchNorm, activations and pooling are not counted;
+# - leave the model exactly as it was: remove every hook afterwards, even when the forward
+#   pass raises; restore the train/eval mode of every submodule; and do not let the forward
+#   pass change parameters or buffers (BatchNorm's running statistics change in training
+#   mode!);
+# - return a Python `int`.
+#
+# Hints:
+# - [`Module.register_forward_hook`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook),
+#   [`Module.modules`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.modules),
+#   [`Module.eval`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval),
+#   [`torch.no_grad`](https://pytorch.org/docs/stable/generated/torch.no_grad.html).
+# - `try: ... finally: ...` runs the clean-up even when an exception is raised.
+# - `module.training` is the mode flag of one module; `model.eval()` changes all of them.
 
-A network's cost is the sum over the convolutions and linear layers that **run** in a
-forward pass. The output size of each layer is easiest to get by running the network once
-and watching every layer with a **forward hook**: `module.register_forward_hook(fn)` makes
-PyTorch call `fn(module, inputs, output)` after each call of `module`, and returns a handle
-whose `.remove()` takes the hook off again.
-
-### Question 4 (4 points)
-
-Write `network_macs(model, input_shape)`: the Conv2d + Linear MACs of `model` for **one**
-input of shape `input_shape = (C, H, W)`, computed with forward hooks and your functions
-from questions 1 and 3. Requirements:
-
-- hook every `nn.Conv2d` and `nn.Linear` in `model` (also nested ones), run one forward pass
-  on a batch of one, `torch.zeros(1, *input_shape)`, and add the cost of every call;
-  a module that is called twice counts twice;
-- a `nn.Linear` applied to several rows at once (an output of shape `(1, N, F_out)`, e.g.
-  per-pixel features) costs `linear_macs` once per row: `output.numel() // out_features`
-  rows;
-- BatchNorm, activations and pooling are not counted;
-- leave the model exactly as it was: remove every hook afterwards, even when the forward
-  pass raises; restore the train/eval mode of every submodule; and do not let the forward
-  pass change parameters or buffers (BatchNorm's running statistics change in training
-  mode!);
-- return a Python `int`.
-
-Hints:
-- [`Module.register_forward_hook`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook),
-  [`Module.modules`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.modules),
-  [`Module.eval`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval),
-  [`torch.no_grad`](https://pytorch.org/docs/stable/generated/torch.no_grad.html).
-- `try: ... finally: ...` runs the clean-up even when an exception is raised.
-- `module.training` is the mode flag of one module; `model.eval()` changes all of them.
-""")
-
-solution("q4-solution", r'''
+# %% nbgrader={"grade": false, "grade_id": "q4-solution", "locked": false, "schema_version": 3, "solution": true}
 def network_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     """Conv2d + Linear MACs of one forward pass on ONE input of shape (C, H, W)."""
     ### BEGIN SOLUTION
@@ -356,9 +328,9 @@ def network_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
             m.training = mode
     return int(total)
     ### END SOLUTION
-''')
 
-tests("q4-tests", r'''
+
+# %% nbgrader={"grade": true, "grade_id": "q4-tests", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # A hand-derived network on a 3x16x16 input.
 _net = nn.Sequential(
     nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),  # 8x16x16 -> 8x8x8
@@ -487,24 +459,19 @@ else:
     raise AssertionError("the error of a failing forward pass must not be swallowed")
 assert not _broken.conv._forward_hooks, "remove your hooks even when the forward pass raises (try/finally)"
 ### END HIDDEN TESTS
-''', 4)
 
-md("reflection", r"""
-## Reflection (not graded)
+# %% [markdown]
+# ## Reflection (not graded)
+#
+# Popular profilers do not all agree. The `thop` package, for instance, also charges
+# BatchNorm, pooling and some activations, so its count of a modern network is a few percent
+# higher than the papers' figure. Run the cell below and explain the difference for this
+# small network: which layers does `thop` add, and how many operations per element does it
+# charge for BatchNorm? Which convention would you report in a paper, and why must the
+# convention always be stated next to the number?
 
-Popular profilers do not all agree. The `thop` package, for instance, also charges
-BatchNorm, pooling and some activations, so its count of a modern network is a few percent
-higher than the papers' figure. Run the cell below and explain the difference for this
-small network: which layers does `thop` add, and how many operations per element does it
-charge for BatchNorm? Which convention would you report in a paper, and why must the
-convention always be stated next to the number?
-""")
-
-code("reflection-demo", r"""
+# %%
 _demo = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
                       nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 4))
 print("papers' convention (me.count_macs):", me.count_macs(_demo, (3, 32, 32)))
 print("thop's convention  (me.thop_macs): ", me.thop_macs(_demo, (3, 32, 32)))
-""")
-
-write_notebook(cells, ROOT / "solutions/a0_counting_costs/a0_counting_costs.ipynb")

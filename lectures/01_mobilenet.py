@@ -1,35 +1,40 @@
-"""Generate lectures/01_mobilenet.ipynb (run from the repository root)."""
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
 
-from __future__ import annotations
+# %% [markdown]
+# # Lecture 01: MobileNet, depthwise-separable convolution
+#
+# *Medical Image Computing, lecture 14 "Deep Learning Model Efficiency", part 1 of the
+# efficient-architectures block (then 02 ShuffleNet, 03 GhostNet).*
+#
+# MobileNet replaces every standard convolution by a **depthwise** convolution (one filter
+# per input channel) followed by a **pointwise** $1\times1$ convolution. In this notebook we
+#
+# 1. derive the cost of both and check the formulas against an operator-level MAC counter;
+# 2. measure CPU latency over a sweep of channel widths and compare the **measured** speedup
+#    with the **MAC** ratio: depthwise convolution is memory bound and falls short;
+# 3. look at the width multiplier $\alpha$ and the resolution multiplier $\rho$;
+# 4. meet MobileNetV2's inverted residual with its linear bottleneck;
+# 5. train a small MobileNet-style net and a standard CNN on the organ patches and put
+#    accuracy, parameters, MACs and latency side by side.
+#
+# Run time: training takes most of it (each net's training time is printed, the last cell
+# prints the total); `MEDEFF_FAST=1` shrinks everything to seconds. Trained weights are
+# cached in `me.cache_dir()/efficient`, keyed by their configuration, so a re-run skips
+# training (delete that folder to retrain).
 
-from _nbgen import ROOT, Notebook
-
-nb = Notebook("l01")
-
-nb.md(r"""
-# Lecture 01: MobileNet, depthwise-separable convolution
-
-*Medical Image Computing, lecture 14 "Deep Learning Model Efficiency", part 1 of the
-efficient-architectures block (then 02 ShuffleNet, 03 GhostNet).*
-
-MobileNet replaces every standard convolution by a **depthwise** convolution (one filter
-per input channel) followed by a **pointwise** $1\times1$ convolution. In this notebook we
-
-1. derive the cost of both and check the formulas against an operator-level MAC counter;
-2. measure CPU latency over a sweep of channel widths and compare the **measured** speedup
-   with the **MAC** ratio: depthwise convolution is memory bound and falls short;
-3. look at the width multiplier $\alpha$ and the resolution multiplier $\rho$;
-4. meet MobileNetV2's inverted residual with its linear bottleneck;
-5. train a small MobileNet-style net and a standard CNN on the organ patches and put
-   accuracy, parameters, MACs and latency side by side.
-
-Run time: training takes most of it (each net's training time is printed, the last cell
-prints the total); `MEDEFF_FAST=1` shrinks everything to seconds. Trained weights are
-cached in `me.cache_dir()/efficient`, keyed by their configuration, so a re-run skips
-training (delete that folder to retrain).
-""")
-
-nb.code(r"""
+# %%
 import math
 import time
 
@@ -44,31 +49,29 @@ T0 = time.perf_counter()
 me.set_seed(0)
 torch.set_num_threads(2)
 print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast mode: {me.is_fast()}")
-""")
 
-nb.md(r"""
-## 1. What a convolution costs
+# %% [markdown]
+# ## 1. What a convolution costs
+#
+# A standard convolution takes a $D_F\times D_F\times M$ input to a $D_F\times D_F\times N$
+# output with $N$ kernels of size $D_K\times D_K\times M$. Every output value needs
+# $D_K^2 M$ multiply-accumulates (MACs), and there are $D_F^2 N$ output values:
+#
+# $$\text{standard} = D_K^2\, M\, N\, D_F^2 .$$
+#
+# The **depthwise** convolution applies one $D_K\times D_K$ filter to each input channel
+# separately ($D_K^2 M D_F^2$ MACs); the **pointwise** convolution mixes the $M$ channels
+# into $N$ with a $1\times1$ convolution ($M N D_F^2$ MACs):
+#
+# $$\text{separable} = D_K^2\, M\, D_F^2 + M\, N\, D_F^2,\qquad
+# \frac{\text{separable}}{\text{standard}} = \frac{1}{N} + \frac{1}{D_K^2}.$$
+#
+# With $3\times3$ kernels and $N$ in the hundreds this is 8 to 9 times fewer MACs (and
+# parameters: $D_K^2 M N$ against $D_K^2 M + M N$). In PyTorch the depthwise convolution is
+# a `Conv2d` with `groups=in_channels`. We check the formulas against `me.count_macs`, which
+# counts at the level of PyTorch operators.
 
-A standard convolution takes a $D_F\times D_F\times M$ input to a $D_F\times D_F\times N$
-output with $N$ kernels of size $D_K\times D_K\times M$. Every output value needs
-$D_K^2 M$ multiply-accumulates (MACs), and there are $D_F^2 N$ output values:
-
-$$\text{standard} = D_K^2\, M\, N\, D_F^2 .$$
-
-The **depthwise** convolution applies one $D_K\times D_K$ filter to each input channel
-separately ($D_K^2 M D_F^2$ MACs); the **pointwise** convolution mixes the $M$ channels
-into $N$ with a $1\times1$ convolution ($M N D_F^2$ MACs):
-
-$$\text{separable} = D_K^2\, M\, D_F^2 + M\, N\, D_F^2,\qquad
-\frac{\text{separable}}{\text{standard}} = \frac{1}{N} + \frac{1}{D_K^2}.$$
-
-With $3\times3$ kernels and $N$ in the hundreds this is 8 to 9 times fewer MACs (and
-parameters: $D_K^2 M N$ against $D_K^2 M + M N$). In PyTorch the depthwise convolution is
-a `Conv2d` with `groups=in_channels`. We check the formulas against `me.count_macs`, which
-counts at the level of PyTorch operators.
-""")
-
-nb.code(r"""
+# %%
 rows = []
 for m, n, k, d in [(32, 64, 3, 112), (64, 128, 3, 56), (128, 128, 3, 28), (256, 256, 3, 14),
                    (512, 1024, 3, 7), (16, 24, 5, 28)]:
@@ -86,24 +89,22 @@ print(f"{'M':>4} {'N':>5} {'DK':>3} {'DF':>4} {'standard MACs':>14} {'separable 
 for m, n, k, d, a, b, r, f, pa, pb in rows:
     print(f"{m:>4} {n:>5} {k:>3} {d:>4} {a:>14,} {b:>15,} {r:>7.4f} {f:>11.4f} {pa:>11,} {pb:>11,}")
 print("formulas agree with me.count_macs in every row")
-""")
 
-nb.md(r"""
-## 2. MACs are not latency: the depthwise convolution is memory bound
+# %% [markdown]
+# ## 2. MACs are not latency: the depthwise convolution is memory bound
+#
+# Fewer MACs do not automatically mean less time. A depthwise $3\times3$ convolution does
+# only 9 MACs per output value, and it must read and write a whole feature map to do them:
+# its *arithmetic intensity* (MACs per byte moved) is tiny, so the CPU waits for memory
+# instead of computing. A standard convolution re-uses every input value for $9N$ MACs.
+#
+# We time a standard $3\times3$ convolution ($C\to C$) against depthwise + pointwise on a
+# $C\times28\times28$ input (the size of our organ patches, batch 1) for a sweep of widths
+# $C$, with `me.compare_latency` (interleaved runs, median, fixed 2 threads), and each part
+# of the separable pair on its own. Timings are noisy on a shared laptop: look at the
+# trend, not the third digit.
 
-Fewer MACs do not automatically mean less time. A depthwise $3\times3$ convolution does
-only 9 MACs per output value, and it must read and write a whole feature map to do them:
-its *arithmetic intensity* (MACs per byte moved) is tiny, so the CPU waits for memory
-instead of computing. A standard convolution re-uses every input value for $9N$ MACs.
-
-We time a standard $3\times3$ convolution ($C\to C$) against depthwise + pointwise on a
-$C\times28\times28$ input (the size of our organ patches, batch 1) for a sweep of widths
-$C$, with `me.compare_latency` (interleaved runs, median, fixed 2 threads), and each part
-of the separable pair on its own. Timings are noisy on a shared laptop: look at the
-trend, not the third digit.
-""")
-
-nb.code(r"""
+# %%
 widths = me.pick([16, 32, 64, 128, 256, 512], [16, 64, 256])
 runs = me.pick(25, 5)
 D = 28
@@ -142,9 +143,8 @@ for r in sweep:
           f" {r['t_dw']:>6.3f} {r['t_pw']:>6.3f} |         {r['gmacs_std']:>6.1f} {r['gmacs_dw']:>6.1f}"
           f" {r['gmacs_pw']:>6.1f} |           {r['ai_std']:>5.1f} {r['ai_dw']:>5.2f} {r['ai_pw']:>5.1f}"
           f" |          {r['dw_mac_share']:>4.0%} {r['dw_time_share']:>5.0%}")
-""")
 
-nb.code(r"""
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
 cs = [r["c"] for r in sweep]
 ax = axes[0]
@@ -180,37 +180,34 @@ print(f"separable pair is even SLOWER than the standard conv at widths {slower}"
 print(f"best measured speedup {best['speedup']:.2f}x at C={best['c']} (MAC ratio {best['mac_ratio']:.2f}x)")
 print("depthwise throughput / standard throughput: "
       + ", ".join(f"C={r['c']}: {r['gmacs_dw'] / r['gmacs_std']:.2f}" for r in sweep))
-""")
 
-nb.md(r"""
-**Reading the plots.** The dashed line is what MAC counting promises (close to 9 for wide
-layers). The solid line is what the CPU delivers. The right panel explains the gap: the
-standard and pointwise convolutions run as dense matrix products and reach a high
-throughput, the depthwise convolution reaches only a small fraction of it, because each
-weight and input value is used only a few times (the MAC/byte column). In the table, the
-depthwise part takes a much larger share of the time than of the MACs. At small widths
-fixed per-call overheads dominate too. This is why MobileNet papers report latency
-measured on a device next to MACs, and why ShuffleNetV2 made "measure, don't count" its
-first guideline.
-""")
+# %% [markdown]
+# **Reading the plots.** The dashed line is what MAC counting promises (close to 9 for wide
+# layers). The solid line is what the CPU delivers. The right panel explains the gap: the
+# standard and pointwise convolutions run as dense matrix products and reach a high
+# throughput, the depthwise convolution reaches only a small fraction of it, because each
+# weight and input value is used only a few times (the MAC/byte column). In the table, the
+# depthwise part takes a much larger share of the time than of the MACs. At small widths
+# fixed per-call overheads dominate too. This is why MobileNet papers report latency
+# measured on a device next to MACs, and why ShuffleNetV2 made "measure, don't count" its
+# first guideline.
 
-nb.md(r"""
-## 3. Width and resolution multipliers
+# %% [markdown]
+# ## 3. Width and resolution multipliers
+#
+# MobileNet trades accuracy for cost with two hyper-parameters. The **width multiplier**
+# $\alpha$ thins every layer ($M\to\alpha M$, $N\to\alpha N$); the **resolution multiplier**
+# $\rho$ shrinks the input (so $D_F\to\rho D_F$). One separable layer then costs
+#
+# $$D_K^2\,\alpha M\,\rho^2 D_F^2 + \alpha M\,\alpha N\,\rho^2 D_F^2 ,$$
+#
+# roughly $\alpha^2\rho^2$ of the original, because the pointwise term dominates. Parameters
+# scale with $\alpha^2$ and do not depend on $\rho$. We check this on the whole small
+# MobileNet-style classifier of this course (`ef.make_classifier("mobilenet", alpha)`; its
+# global average pool accepts any input size). Channels are rounded to multiples of 8, so
+# the fit is not exact.
 
-MobileNet trades accuracy for cost with two hyper-parameters. The **width multiplier**
-$\alpha$ thins every layer ($M\to\alpha M$, $N\to\alpha N$); the **resolution multiplier**
-$\rho$ shrinks the input (so $D_F\to\rho D_F$). One separable layer then costs
-
-$$D_K^2\,\alpha M\,\rho^2 D_F^2 + \alpha M\,\alpha N\,\rho^2 D_F^2 ,$$
-
-roughly $\alpha^2\rho^2$ of the original, because the pointwise term dominates. Parameters
-scale with $\alpha^2$ and do not depend on $\rho$. We check this on the whole small
-MobileNet-style classifier of this course (`ef.make_classifier("mobilenet", alpha)`; its
-global average pool accepts any input size). Channels are rounded to multiples of 8, so
-the fit is not exact.
-""")
-
-nb.code(r"""
+# %%
 # one separable layer (M = N = 64, D_F = 28): counted vs formula vs the alpha^2 rho^2 rule
 for alpha, rho in [(0.5, 1.0), (1.0, 0.5), (0.5, 0.5)]:
     m, d = int(64 * alpha), int(28 * rho)
@@ -231,27 +228,25 @@ for alpha in (0.25, 0.5, 0.75, 1.0):
         macs = me.count_macs(model, (1, res, res))
         print(f"{alpha:>5} {res:>4} {rho:>5.2f} {macs:>10,} {macs / base_macs:>9.3f} {alpha**2 * rho**2:>13.3f}"
               f" {me.count_params(model):>7,} {me.count_params(model) / base_params:>11.3f}")
-""")
 
-nb.md(r"""
-## 4. MobileNetV2: the inverted residual and the linear bottleneck
+# %% [markdown]
+# ## 4. MobileNetV2: the inverted residual and the linear bottleneck
+#
+# MobileNetV2's block goes **narrow -> wide -> narrow**: a $1\times1$ conv expands the $C$
+# channels by a factor $t$ (6 in the paper), a $3\times3$ depthwise conv filters the wide
+# tensor, a $1\times1$ conv projects back to $C$ channels, and a residual connection joins
+# the narrow ends. It is "inverted" because a ResNet bottleneck goes wide -> narrow -> wide.
+# The cheap depthwise conv is what makes the wide middle affordable.
+#
+# The last $1\times1$ conv has **no ReLU** (a *linear bottleneck*). The paper's argument
+# (its Figure 1): a ReLU applied to a low-dimensional embedding destroys information, while
+# in a high dimension the information survives. We redo that experiment: embed a 2-D spiral
+# in $n$ dimensions with a random matrix $T$, apply ReLU, and map back to 2-D with the best
+# linear map (least squares; the paper uses $T^{-1}$, which also shrinks the result by about
+# half because the ReLU zeroes the negative half). The fraction of the spiral's variance that
+# cannot be recovered measures the information the ReLU destroyed.
 
-MobileNetV2's block goes **narrow -> wide -> narrow**: a $1\times1$ conv expands the $C$
-channels by a factor $t$ (6 in the paper), a $3\times3$ depthwise conv filters the wide
-tensor, a $1\times1$ conv projects back to $C$ channels, and a residual connection joins
-the narrow ends. It is "inverted" because a ResNet bottleneck goes wide -> narrow -> wide.
-The cheap depthwise conv is what makes the wide middle affordable.
-
-The last $1\times1$ conv has **no ReLU** (a *linear bottleneck*). The paper's argument
-(its Figure 1): a ReLU applied to a low-dimensional embedding destroys information, while
-in a high dimension the information survives. We redo that experiment: embed a 2-D spiral
-in $n$ dimensions with a random matrix $T$, apply ReLU, and map back to 2-D with the best
-linear map (least squares; the paper uses $T^{-1}$, which also shrinks the result by about
-half because the ReLU zeroes the negative half). The fraction of the spiral's variance that
-cannot be recovered measures the information the ReLU destroyed.
-""")
-
-nb.code(r"""
+# %%
 g = torch.Generator().manual_seed(0)
 theta = torch.linspace(0, 4 * math.pi, 400)
 spiral = torch.stack([theta * torch.cos(theta), theta * torch.sin(theta)], dim=1) / (4 * math.pi)
@@ -279,15 +274,13 @@ plt.suptitle("spiral -> ReLU(spiral @ T) -> best linear map back: variance lost 
 plt.show()
 print("fraction of the spiral lost after ReLU in n dimensions:",
       {n: round(e, 3) for n, e in errors.items()})
-""")
 
-nb.md(r"""
-Now the cost of the block, at 32 channels on a $14\times14$ map, next to the MobileNetV1
-block and a standard $3\times3$ conv with the same input and output. `me.mac_breakdown`
-lists the layers: most MACs sit in the two $1\times1$ convolutions.
-""")
+# %% [markdown]
+# Now the cost of the block, at 32 channels on a $14\times14$ map, next to the MobileNetV1
+# block and a standard $3\times3$ conv with the same input and output. `me.mac_breakdown`
+# lists the layers: most MACs sit in the two $1\times1$ convolutions.
 
-nb.code(r"""
+# %%
 shape = (32, 14, 14)
 blocks = {
     "standard 3x3 conv + BN + ReLU": ef.conv_bn_relu(32, 32, 3),
@@ -306,20 +299,18 @@ ir.eval()
 with torch.no_grad():
     print("residual used:", ir.use_residual, "| output - input == block(input):",
           torch.allclose(ir(x) - x, ir.block(x), atol=1e-6))
-""")
 
-nb.md(r"""
-## 5. Training on the organ patches
+# %% [markdown]
+# ## 5. Training on the organ patches
+#
+# Now the real question: at what accuracy? We train two nets of this course's small
+# classifier family (`ef.make_classifier`) that share one skeleton (a $3\times3$ stem, five
+# blocks at $28\to14\to7$ resolution, global average pooling, a linear classifier) and
+# differ only in the block: a standard $3\times3$ conv, or MobileNet's depthwise-separable
+# block. The data are the course's $28\times28$ organ patches (`medeff.data`). Both use the
+# same short schedule (Adam, cosine learning rate); `ef.train_or_load` caches the weights.
 
-Now the real question: at what accuracy? We train two nets of this course's small
-classifier family (`ef.make_classifier`) that share one skeleton (a $3\times3$ stem, five
-blocks at $28\to14\to7$ resolution, global average pooling, a linear classifier) and
-differ only in the block: a standard $3\times3$ conv, or MobileNet's depthwise-separable
-block. The data are the course's $28\times28$ organ patches (`medeff.data`). Both use the
-same short schedule (Adam, cosine learning rate); `ef.train_or_load` caches the weights.
-""")
-
-nb.code(r"""
+# %%
 from medeff.data import ORGAN_CLASSES, organ_patch_loaders
 
 train_loader, val_loader, test_loader = organ_patch_loaders(size=28, batch_size=128, seed=0)
@@ -334,10 +325,9 @@ for ax, img, lab in zip(axes, xb, yb, strict=False):
     ax.set_title(ORGAN_CLASSES[lab], fontsize=8)
     ax.axis("off")
 plt.show()
-""")
 
-nb.code(r"""
-EPOCHS = me.pick(EPOCHS_FULL, 1)
+# %%
+EPOCHS = me.pick(2, 1)
 results, models = [], {}
 for kind, width in [("standard", 1.0), ("mobilenet", 1.0), ("mobilenet", 2.0)]:
     model, rec = ef.train_or_load(kind, width, loaders, num_classes=len(ORGAN_CLASSES),
@@ -356,28 +346,22 @@ std, mob = results[0], results[1]
 print(f"\nMobileNet x1 vs standard x1: {std['params'] / mob['params']:.1f}x fewer parameters, "
       f"{std['macs'] / mob['macs']:.1f}x fewer MACs; measured latency {std['lat128'] / mob['lat128']:.1f}x lower at batch 128 "
       f"and {std['lat1'] / mob['lat1']:.1f}x at batch 1; test accuracy {mob['test_accuracy'] - std['test_accuracy']:+.3f}")
-""".replace("EPOCHS_FULL", "2"))
 
-nb.md(r"""
-## Summary
+# %% [markdown]
+# ## Summary
+#
+# - The separable factorization cuts MACs and parameters by $1/N + 1/D_K^2$ (checked above
+#   against an operator-level counter).
+# - Measured on this CPU, the speedup is far below the MAC ratio, and at small widths the
+#   separable pair can even be slower: the depthwise convolution is memory bound (compare
+#   its GMAC/s with the standard conv's).
+# - $\alpha$ and $\rho$ scale the cost by about $\alpha^2\rho^2$.
+# - MobileNetV2 expands, filters depthwise, and projects linearly; a ReLU in a narrow space
+#   loses information (the spiral experiment).
+# - On the organ patches, compare the table above: the cost columns and the accuracy
+#   column together decide whether the cheaper block is worth it.
+#
+# Next: lecture 02, ShuffleNet, which makes the expensive $1\times1$ convolutions cheaper too.
 
-- The separable factorization cuts MACs and parameters by $1/N + 1/D_K^2$ (checked above
-  against an operator-level counter).
-- Measured on this CPU, the speedup is far below the MAC ratio, and at small widths the
-  separable pair can even be slower: the depthwise convolution is memory bound (compare
-  its GMAC/s with the standard conv's).
-- $\alpha$ and $\rho$ scale the cost by about $\alpha^2\rho^2$.
-- MobileNetV2 expands, filters depthwise, and projects linearly; a ReLU in a narrow space
-  loses information (the spiral experiment).
-- On the organ patches, compare the table above: the cost columns and the accuracy
-  column together decide whether the cheaper block is worth it.
-
-Next: lecture 02, ShuffleNet, which makes the expensive $1\times1$ convolutions cheaper too.
-""")
-
-nb.code(r"""
+# %%
 print(f"notebook run time: {time.perf_counter() - T0:.1f} s")
-""")
-
-if __name__ == "__main__":
-    nb.write(ROOT / "lectures" / "01_mobilenet.ipynb")
