@@ -17,6 +17,7 @@ from .counting import (
 )
 from .latency import Latency, LatencyComparison, compare_latency, measure_latency, num_threads
 from .metrics import accuracy, dice_score
+from .model_cache import data_fingerprint, train_cached
 from .plotting import plot_history, plot_latency_vs_macs, plot_tradeoff
 from .training import History, evaluate, fit, set_seed
 
@@ -27,5 +28,6 @@ __all__ = [
     "compare_latency", "count_macs", "count_params", "dice_score", "evaluate", "fit",
     "is_fast", "mac_breakdown", "measure_latency", "model_size_bytes", "num_threads",
     "pick", "plot_history", "plot_latency_vs_macs", "plot_tradeoff", "serialized_size_bytes",
-    "set_seed", "thop_macs", "data", "models", "seed_figures",
+    "set_seed", "thop_macs", "data", "models", "seed_figures", "data_fingerprint",
+    "train_cached",
 ]
