@@ -233,14 +233,10 @@ def test_committed_release_is_up_to_date(aid: str, generated):
             assert _meta(old) == _meta(new), f"{what}: nbgrader metadata differs"
 
 
-@pytest.mark.parametrize("which", ["generated", "committed"])
-@pytest.mark.parametrize("aid", ASSIGNMENTS)
-def test_release_has_no_solution_or_hidden_tests(aid: str, which: str, generated):
-    folder = generated(aid) if which == "generated" else ROOT / "assignments" / aid
-    source, release = _notebooks(ROOT / "solutions" / aid), _notebooks(folder)
-    assert release, f"no release notebooks in {folder}"
+def _secret_lines(aid: str) -> set[str]:
+    """Lines inside solution / hidden-test regions of the source that are not visible."""
     visible, secret = set(STUB_LINES), set()
-    for nb in source.values():
+    for nb in _notebooks(ROOT / "solutions" / aid).values():
         for cell in nb.cells:
             inside = False
             for line in cell.source.splitlines():
@@ -251,17 +247,59 @@ def test_release_has_no_solution_or_hidden_tests(aid: str, which: str, generated
                     inside = False
                 elif text:
                     (secret if inside else visible).add(text)
-    secret -= visible  # lines that also occur in the visible text are no evidence
+    return secret - visible  # lines that also occur in the visible text are no evidence
+
+
+def scan_for_leaks(folder: Path, secret: set[str]) -> list[str]:
+    """Every file under ``folder`` (not only notebooks): markers or secret lines found."""
+    problems = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{rel}: a binary file in the release")
+            continue
+        body = text
+        if path.suffix == ".ipynb":
+            body = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+        problems += [f"{rel}: contains {m!r}" for m in MARKERS if m in body]
+        leaked = secret & {line.strip() for line in body.splitlines()}
+        if leaked:
+            problems.append(f"{rel}: solution/hidden lines leaked: {sorted(leaked)[:5]}")
+    return problems
+
+
+@pytest.mark.parametrize("which", ["generated", "committed"])
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_release_has_no_solution_or_hidden_tests(aid: str, which: str, generated):
+    folder = generated(aid) if which == "generated" else ROOT / "assignments" / aid
+    release = _notebooks(folder)
+    assert release, f"no release notebooks in {folder}"
+    secret = _secret_lines(aid)
     assert secret, f"solutions/{aid} has no solution or hidden-test lines at all"
+    problems = scan_for_leaks(folder, secret)
+    assert not problems, f"{which} release of {aid} leaks:\n" + "\n".join(problems)
     for name, nb in release.items():
-        for i, cell in enumerate(nb.cells):
-            for marker in MARKERS:
-                assert marker not in cell.source, f"{which} {name}, cell {i}: contains {marker!r}"
-            leaked = secret & {line.strip() for line in cell.source.splitlines()}
-            assert not leaked, f"{which} {name}, cell {i}: solution/hidden lines leaked: {leaked}"
         # code cells of the release carry no outputs either
         dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
         assert not dirty, f"{which} {name}: cells {dirty} carry outputs"
+
+
+def test_leak_scan_sees_a_twin_beside_the_release(tmp_path: Path):
+    """The scan reads every file: a solution twin copied into a release is caught."""
+    aid = ASSIGNMENTS[0]
+    shutil.copytree(ROOT / "assignments" / aid, tmp_path / aid)
+    shutil.copy(ROOT / "solutions" / aid / f"{aid}.py", tmp_path / aid / f"{aid}.py")
+    problems = scan_for_leaks(tmp_path / aid, _secret_lines(aid))
+    assert any(p.startswith(f"{aid}.py") for p in problems), problems
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_release_holds_only_the_notebooks(aid: str, generated):
+    files = sorted(str(p.relative_to(generated(aid))) for p in generated(aid).rglob("*")
+                   if p.is_file())
+    assert all(f.endswith(".ipynb") for f in files), f"non-notebook files in the release: {files}"
 
 
 # ---------------------------------------------------------------- grading (expensive)
@@ -271,9 +309,10 @@ def test_solution_gets_full_marks(aid: str, graded):
     g = graded(aid)
     score = g.scores[SOLUTION]
     print(f"{aid}: {len(g.scores)} submissions autograded in {g.seconds:.1f} s")
-    assert score.max_score > 0, f"{aid}: max score is 0 (no graded cells?)"
-    assert score.score == score.max_score, \
-        f"{aid}: the solution scores {score.score:g}/{score.max_score:g}: {_table(score)}"
+    assert score.auto_max > 0, f"{aid}: no autograded points (no graded cells?)"
+    assert score.auto_score == score.auto_max, (
+        f"{aid}: the solution scores {score.auto_score:g}/{score.auto_max:g} autograded "
+        f"points: {_table(score)}")
 
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
@@ -299,7 +338,7 @@ def test_mutant_loses_points(mutant: Mutant, graded):
     score = graded(mutant.assignment).scores[f"mutant_{mutant.name}"]
     print(f"mutant {mutant.name}: {score.score:g}/{score.max_score:g} ({_table(score)})")
     assert score.max_score > 0
-    assert score.score < score.max_score, \
+    assert score.auto_score < score.auto_max, \
         f"mutant {mutant.name} ({mutant.cell}) gets full marks: the tests miss this mistake"
     kept = [gid for gid in mutant.loses if gid not in score.lost]
     assert not kept, (f"mutant {mutant.name}: expected to lose points in {kept}, "

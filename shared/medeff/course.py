@@ -166,16 +166,30 @@ def submit(root: Path, assignment: str, student: str, notebooks: Path) -> Path:
 
 @dataclass(frozen=True)
 class Score:
-    """A graded submission: total and per-cell ``{grade_id: (score, max_score)}``."""
+    """A graded submission: total and per-cell ``{grade_id: (score, max_score)}``.
+
+    ``manual`` names the cells that wait for a TA (written answers graded by hand): the
+    autograder gives them 0 until then, so compare ``auto_score`` with ``auto_max``.
+    """
 
     score: float
     max_score: float
     cells: dict[str, tuple[float, float]]
+    manual: frozenset[str] = frozenset()
 
     @property
     def lost(self) -> dict[str, float]:
-        """Points lost per graded cell (cells with full marks left out)."""
-        return {k: m - s for k, (s, m) in self.cells.items() if s < m}
+        """Points lost per autograded cell (cells with full marks, and manual ones, left out)."""
+        return {k: m - s for k, (s, m) in self.cells.items()
+                if s < m and k not in self.manual}
+
+    @property
+    def auto_score(self) -> float:
+        return sum(s for k, (s, _) in self.cells.items() if k not in self.manual)
+
+    @property
+    def auto_max(self) -> float:
+        return sum(m for k, (_, m) in self.cells.items() if k not in self.manual)
 
 
 def read_score(root: Path, assignment: str, student: str) -> Score:
@@ -184,9 +198,10 @@ def read_score(root: Path, assignment: str, student: str) -> Score:
 
     with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gb:
         sub = gb.find_submission(assignment, student)
-        cells = {g.name: (float(g.score), float(g.max_score))
-                 for nb in sub.notebooks for g in nb.grades}
-        return Score(float(sub.score), float(sub.max_score), cells)
+        grades = [g for nb in sub.notebooks for g in nb.grades]
+        cells = {g.name: (float(g.score), float(g.max_score)) for g in grades}
+        manual = frozenset(g.name for g in grades if g.cell.cell_type == "markdown")
+        return Score(float(sub.score), float(sub.max_score), cells, manual)
 
 
 def autograde_submitted(root: Path, assignment: str, students: Sequence[str], *,
@@ -255,6 +270,8 @@ def run_release(root: Path) -> list[str]:
 def run_grade(root: Path) -> list[tuple[str, float, float]]:
     """Autograde every solution notebook as a student; return (id, score, max) rows.
 
+    Scores are the autograded points; written answers wait for a TA and are left out.
+
     Grading happens in a temporary copy of the course, so the TA's gradebook and
     ``submitted/`` never get a fake student.
     """
@@ -265,9 +282,14 @@ def run_grade(root: Path) -> list[tuple[str, float, float]]:
             generate_release(course, aid)
             print(f"autograding the solution of {aid} as '{SOLUTION_STUDENT}' ...", flush=True)
             start = time.perf_counter()
-            score, max_score = autograde(course, aid, SOLUTION_STUDENT, course / "solutions" / aid)
-            print(f"  {score:g}/{max_score:g} in {time.perf_counter() - start:.1f} s", flush=True)
-            results.append((aid, score, max_score))
+            submit(course, aid, SOLUTION_STUDENT, course / "solutions" / aid)
+            score = autograde_submitted(course, aid, [SOLUTION_STUDENT])[SOLUTION_STUDENT]
+            manual = score.max_score - score.auto_max
+            print(f"  {score.auto_score:g}/{score.auto_max:g} autograded points in "
+                  f"{time.perf_counter() - start:.1f} s"
+                  + (f" (+{manual:g} points of written answers for a TA)" if manual else ""),
+                  flush=True)
+            results.append((aid, score.auto_score, score.auto_max))
     return results
 
 
