@@ -85,7 +85,7 @@ def test_shuffle_unit_shapes_and_residual():
                          [(8, 16, 2, 1, 3, 1, True), (5, 7, 3, 3, 3, 2, False),
                           (16, 33, 2, 3, 5, 1, True), (4, 9, 4, 1, 1, 1, True)])
 def test_ghost_module_shapes_and_params(cin, cout, ratio, k, dw, stride, relu):
-    mod = ef.GhostModule(cin, cout, ratio, k, dw, stride, relu)
+    mod = ef.GhostModule(cin, cout, ratio=ratio, kernel_size=k, dw_size=dw, stride=stride, relu=relu)
     out = mod(torch.randn(2, cin, 10, 10))
     h = (10 + 2 * (k // 2) - k) // stride + 1
     assert out.shape == (2, cout, h, h)
@@ -191,3 +191,105 @@ def test_data_fingerprint_changes_with_content_not_with_copy():
     x2[3, 0, 1, 1] += 0.5
     assert a != _data_fingerprint(TensorDataset(x2, y))
     assert _data_fingerprint(None) == ""
+
+
+def test_ghost_module_arguments_after_out_channels_are_keyword_only():
+    # huawei-noah's GhostModule(16, 32, 3) means kernel_size=3; medeff refuses the ambiguity
+    with pytest.raises(TypeError):
+        ef.GhostModule(16, 32, 3)
+    assert ef.GhostModule(16, 32, ratio=3).primary_conv[0].out_channels == math.ceil(32 / 3)
+
+
+@pytest.mark.parametrize("cin,mid,cout,stride", [(16, 48, 16, 1), (16, 48, 24, 1), (16, 64, 24, 2)])
+def test_ghost_bottleneck(cin, mid, cout, stride):
+    block = ef.GhostBottleneck(cin, mid, cout, stride=stride).eval()
+    x = torch.randn(2, cin, 8, 8)
+    assert block(x).shape == (2, cout, 8 // stride, 8 // stride)
+    assert isinstance(block.shortcut, nn.Identity) == (stride == 1 and cin == cout)
+    assert not any(isinstance(m, nn.ReLU) for m in block.ghost2.modules())  # linear projection
+    if isinstance(block.shortcut, nn.Identity):
+        with torch.no_grad():
+            assert torch.allclose(block(x) - x, block.ghost2(block.ghost1(x)), atol=1e-6)
+
+
+def test_resolution_option_resamples_and_scales_macs():
+    full = ef.make_classifier("mobilenet", 1.0, 8)
+    half = ef.make_classifier("mobilenet", 1.0, 8, resolution=14)
+    assert half(torch.randn(2, 1, 28, 28)).shape == (2, 8)
+    assert me.count_params(half) == me.count_params(full)
+    assert me.count_macs(half, (1, 28, 28)) == me.count_macs(full, (1, 14, 14))
+
+
+def test_ghost_options_and_width_for_macs():
+    base = ef.classifier_macs("ghost", 1.0)
+    assert ef.classifier_macs("ghost", 1.0, ghost_ratio=4) < base < ef.classifier_macs("ghost", 1.0, ghost_dw=5)
+    target = ef.classifier_macs("mobilenet", 1.0)
+    for kind in ("standard", "shufflenet", "ghost"):
+        w = ef.width_for_macs(kind, target)
+        assert 0.6 < ef.classifier_macs(kind, w) / target < 1.6, (kind, w)
+
+
+def test_source_fingerprint_covers_the_whole_package(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from medeff.models.efficient import _source_fingerprint
+
+    pkg = Path(me.__file__).parent
+    copy = tmp_path / "medeff"
+    shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert _source_fingerprint(copy) == _source_fingerprint()
+    with open(copy / "training.py", "a") as f:  # a change outside efficient.py (the loop)
+        f.write("\n# changed\n")
+    assert _source_fingerprint(copy) != _source_fingerprint()
+
+
+def _random_loaders(n=64, batch_size=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 28, 28, generator=g)
+    y = torch.randint(0, 3, (n,), generator=g)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch_size)
+    return loader, loader, loader
+
+
+def test_changing_a_training_setting_retrains(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDEFF_CACHE", str(tmp_path))
+    monkeypatch.setenv("MEDEFF_FAST", "1")
+    loaders = _random_loaders()
+    args = dict(num_classes=3, epochs=1, lr=3e-3, batch_size=16, data_tag="random")
+    _, first = ef.train_or_load("standard", 0.25, loaders, **args)
+    assert not first["cached"]
+    assert ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]
+    for change in ({"lr": 1e-3}, {"batch_size": 8}, {"epochs": 2}, {"seed": 1}):
+        assert not ef.train_or_load("standard", 0.25, loaders, **(args | change))[1]["cached"], change
+    # a change to the training loop (any medeff source) or to the fit settings retrains too
+    monkeypatch.setattr(ef, "_source_fingerprint", lambda: "edited-training-py")
+    assert not ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]
+    monkeypatch.setattr(ef, "FIT_SETTINGS", ef.FIT_SETTINGS | {"optimizer": "sgd"})
+    assert not ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]
+    # and different data with the same tag
+    assert not ef.train_or_load("standard", 0.25, _random_loaders(seed=1), **args)[1]["cached"]
+
+
+def test_train_or_load_weights_do_not_depend_on_what_ran_before(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDEFF_FAST", "1")
+    loaders = _random_loaders()
+    args = dict(num_classes=3, epochs=1, data_tag="random", cache=False)
+    alone, _ = ef.train_or_load("mobilenet", 0.25, loaders, **args)
+    for _ in loaders[0]:  # consume the caller's loader (advances its shuffling, if any)
+        pass
+    ef.train_or_load("standard", 0.25, loaders, **args)
+    after, _ = ef.train_or_load("mobilenet", 0.25, loaders, **args)
+    for a, b in zip(alone.state_dict().values(), after.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_course_nets_summarizes_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDEFF_CACHE", str(tmp_path))
+    monkeypatch.setenv("MEDEFF_FAST", "1")
+    monkeypatch.setitem(ef._COURSE_LOADERS, True, _random_loaders())
+    nets, summary = ef.course_nets("mobilenet", 0.25, seeds=(0, 1))
+    assert len(nets) == 2 and len(summary["accuracies"]) == 2 and not summary["cached"]
+    assert summary["mean"] == pytest.approx(sum(summary["accuracies"]) / 2)
+    again, summary2 = ef.course_nets("mobilenet", 0.25, seeds=(0, 1))
+    assert summary2["cached"] and summary2["accuracies"] == summary["accuracies"]

@@ -12,6 +12,7 @@ these references.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -210,11 +211,13 @@ class GhostModule(nn.Module):
     (``dw_size`` x ``dw_size``, groups = that number) gives ``ratio - 1`` times as many;
     the concatenation is cut to ``out_channels``. Compared with one conv of the same
     output, MACs and parameters shrink by about ``ratio`` (``s`` in the paper).
-    This follows the huawei-noah GhostNet reference code.
+    This follows the huawei-noah GhostNet reference code; every argument after
+    ``out_channels`` is keyword-only, because the reference's third positional argument
+    is ``kernel_size`` (``GhostModule(16, 32, 3)`` would silently mean two things).
     Explained in: lecture 03, "The Ghost module".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, ratio: int = 2,
+    def __init__(self, in_channels: int, out_channels: int, *, ratio: int = 2,
                  kernel_size: int = 1, dw_size: int = 3, stride: int = 1, relu: bool = True):
         super().__init__()
         if ratio < 2:
@@ -238,9 +241,70 @@ class GhostModule(nn.Module):
         return torch.cat([x1, x2], dim=1)[:, : self.out_channels]
 
 
+class GhostBottleneck(nn.Module):
+    """Ghost bottleneck (GhostNet, Fig. 3): Ghost module (expand, ReLU) -> [3x3 depthwise,
+    stride 2] -> Ghost module (project, no ReLU), plus a shortcut.
+
+    Like MobileNetV2's inverted residual it goes narrow -> wide (``mid_channels``) ->
+    narrow, with a linear projection; the two 1x1 convolutions are Ghost modules. The
+    shortcut is the identity when ``stride == 1`` and ``in_channels == out_channels``,
+    else a depthwise conv (with the stride) and a 1x1 conv, as in the huawei-noah
+    reference code. The reference's optional squeeze-and-excitation is left out.
+    Explained in: lecture 03, "The Ghost bottleneck".
+    """
+
+    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, *,
+                 stride: int = 1, dw_size: int = 3, ratio: int = 2):
+        super().__init__()
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got {stride}")
+        self.stride = stride
+        self.ghost1 = GhostModule(in_channels, mid_channels, ratio=ratio, relu=True)  # expand
+        self.depthwise: nn.Module = nn.Identity()
+        if stride == 2:  # dw, no ReLU
+            self.depthwise = nn.Sequential(
+                nn.Conv2d(mid_channels, mid_channels, dw_size, 2, dw_size // 2,
+                          groups=mid_channels, bias=False),
+                nn.BatchNorm2d(mid_channels))
+        self.ghost2 = GhostModule(mid_channels, out_channels, ratio=ratio, relu=False)  # project
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, in_channels, dw_size, stride, dw_size // 2,
+                          groups=in_channels, bias=False),  # dw
+                nn.BatchNorm2d(in_channels),
+                nn.Conv2d(in_channels, out_channels, 1, bias=False),  # pw
+                nn.BatchNorm2d(out_channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.ghost2(self.depthwise(self.ghost1(x)))
+        return out + self.shortcut(x)
+
+
 # ---------------------------------------------------------------------------- family
+class Resize(nn.Module):
+    """Resample the input to ``size x size`` (bilinear, antialiased): the resolution
+    multiplier ``rho = size / 28`` as a layer, so a net can be fed the course's 28x28
+    patches and still run at a lower resolution. Costs no MACs.
+    Explained in: lecture 01, "Width and resolution multipliers".
+    """
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] == self.size and x.shape[-2] == self.size:
+            return x
+        return nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear",
+                                         align_corners=False, antialias=True)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}"
+
+
 def _block(kind: str, cin: int, cout: int, stride: int, groups: int,
-           shuffle: bool = True) -> nn.Module:
+           shuffle: bool = True, ghost_ratio: int = 2, ghost_dw: int = 3) -> nn.Module:
     if kind == "standard":
         return conv_bn_relu(cin, cout, 3, stride)
     if kind == "mobilenet":
@@ -249,43 +313,51 @@ def _block(kind: str, cin: int, cout: int, stride: int, groups: int,
         return ShuffleUnit(cin, cout, groups, stride, shuffle)
     if kind == "ghost":
         # As in the paper's Ghost-VGG: every 3x3 conv becomes a Ghost module (s = 2, d = 3).
-        return GhostModule(cin, cout, ratio=2, kernel_size=3, dw_size=3, stride=stride)
+        return GhostModule(cin, cout, ratio=ghost_ratio, kernel_size=3, dw_size=ghost_dw,
+                           stride=stride)
     raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
 
 
 class SmallClassifier(nn.Module):
-    """Stem conv, five blocks of one kind (28 -> 14 -> 7), global average pool, linear.
+    """[Resize], stem conv, five blocks of one kind (28 -> 14 -> 7), average pool, linear.
 
     Built by :func:`make_classifier`. Explained in: lecture 01 (standard vs MobileNet),
     lecture 02 (ShuffleNet) and lecture 03 (all four families).
     """
 
     def __init__(self, kind: str, channels: list[int], strides: list[int],
-                 num_classes: int, in_channels: int = 1, groups: int = 2, shuffle: bool = True):
+                 num_classes: int, in_channels: int = 1, groups: int = 2, shuffle: bool = True,
+                 *, ghost_ratio: int = 2, ghost_dw: int = 3, resolution: int | None = None):
         super().__init__()
         self.kind = kind
+        self.resize: nn.Module = Resize(resolution) if resolution else nn.Identity()
         self.stem = conv_bn_relu(in_channels, channels[0], 3, 1)
-        blocks = [_block(kind, cin, cout, s, groups, shuffle)
+        blocks = [_block(kind, cin, cout, s, groups, shuffle, ghost_ratio, ghost_dw)
                   for cin, cout, s in zip(channels[:-1], channels[1:], strides, strict=True)]
         self.features = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(channels[-1], num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features(self.stem(x))
+        x = self.features(self.stem(self.resize(x)))
         return self.classifier(torch.flatten(self.pool(x), 1))
 
 
 def make_classifier(kind: str, width: float = 1.0, num_classes: int = 2,
-                    in_channels: int = 1, groups: int = 2, shuffle: bool = True) -> SmallClassifier:
+                    in_channels: int = 1, groups: int = 2, shuffle: bool = True, *,
+                    ghost_ratio: int = 2, ghost_dw: int = 3,
+                    resolution: int | None = None) -> SmallClassifier:
     """A small classifier for 28x28 patches; ``kind`` in ``KINDS``, ``width`` multiplier.
 
     All four kinds share one skeleton (a 3x3 stem of 16 channels, then blocks of 32, 32,
     64, 64, 64 channels with strides 2, 1, 2, 1, 1; channels scaled by ``width`` and
-    rounded to a multiple of 8, the stem is half the first block); only the block differs: 3x3 conv ("standard", ~106k parameters at
+    rounded to a multiple of 8 (of ``4 * groups`` for ShuffleNet), the stem is half the
+    first block); only the block differs: 3x3 conv ("standard", ~106k parameters at
     width 1), depthwise-separable ("mobilenet"), ShuffleNet unit with ``groups``
-    ("shufflenet"; ``shuffle=False`` for the no-shuffle ablation) or Ghost module ("ghost"). The stem stays an ordinary conv: a
-    depthwise conv on one input channel would learn a single filter.
+    ("shufflenet"; ``shuffle=False`` for the no-shuffle ablation) or Ghost module
+    ("ghost", ratio ``ghost_ratio`` = s and cheap-operation size ``ghost_dw`` = d). The
+    stem stays an ordinary conv: a depthwise conv on one input channel would learn a
+    single filter. ``resolution`` resamples the input first (the resolution multiplier).
     Explained in: lecture 03, "Accuracy vs MACs".
     """
     if kind not in KINDS:
@@ -296,16 +368,76 @@ def make_classifier(kind: str, width: float = 1.0, num_classes: int = 2,
     stages = [make_divisible(c * width, divisor) for c, _ in STAGES]
     channels = [stages[0] // 2, *stages]  # the stem is half the first stage (16 at width 1)
     strides = [s for _, s in STAGES]
-    return SmallClassifier(kind, channels, strides, num_classes, in_channels, groups, shuffle)
+    return SmallClassifier(kind, channels, strides, num_classes, in_channels, groups, shuffle,
+                           ghost_ratio=ghost_ratio, ghost_dw=ghost_dw, resolution=resolution)
+
+
+def classifier_macs(kind: str, width: float = 1.0, num_classes: int = 8,
+                    **options: object) -> int:
+    """MACs per 28x28 patch of ``make_classifier(kind, width, num_classes, **options)``.
+
+    Explained in: lecture 02, "More groups, wider layers" (matching a MAC budget).
+    """
+    return _classifier_macs(kind, width, num_classes, tuple(sorted(options.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _classifier_macs(kind: str, width: float, num_classes: int,
+                     options: tuple[tuple[str, object], ...]) -> int:
+    from ..counting import count_macs
+    from ..latency import num_threads
+
+    model = make_classifier(kind, width, num_classes, **dict(options))  # type: ignore[arg-type]
+    with num_threads(1):  # a count needs no threads, and one is fastest on a busy machine
+        return count_macs(model, (model.stem[0].in_channels, 28, 28))
+
+
+def width_for_macs(kind: str, target_macs: float, num_classes: int = 8,
+                   widths: tuple[float, ...] | None = None, **options: object) -> float:
+    """The width (from a grid of steps of 1/16) whose MACs are closest to ``target_macs``.
+
+    Channel rounding makes the cost a step function of the width, so a family can only
+    come close to a budget; the caller should print the MACs it got. Explained in:
+    lecture 02, "More groups, wider layers", and lecture 03, "Accuracy vs MACs".
+    """
+    costs = {}
+    for w in widths or tuple(i / 16 for i in range(2, 65)):
+        try:
+            costs[w] = classifier_macs(kind, w, num_classes, **options)
+        except ValueError:  # too narrow for this block (e.g. a ShuffleNet branch of 0 channels)
+            continue
+    return min(costs, key=lambda w: (abs(math.log(costs[w] / target_macs)), w))
 
 
 # ---------------------------------------------------------------------------- training
-def _source_fingerprint() -> str:
-    """Hash of this file, so cached results are dropped when an architecture changes."""
+# Everything about training that is not an argument of train_or_load; part of the cache key.
+FIT_SETTINGS: dict[str, object] = {"optimizer": "adam", "cosine": True,
+                                   "loss": "cross_entropy", "shuffle": "seeded-per-run"}
+
+# The one training budget of lectures 01-03: every net of the zoo is trained like this, so
+# a net has one accuracy in every notebook (cached by course_net).
+COURSE_BUDGET: dict[str, object] = {"epochs": 2, "lr": 3e-3, "batch_size": 128}
+COURSE_SEEDS: tuple[int, ...] = (0, 1, 2)
+
+
+def _source_fingerprint(root: object = None) -> str:
+    """Hash of every ``.py`` file of the medeff package (or of the folder ``root``).
+
+    Training, the optimizer loop, the data pipeline and the models all live in medeff, so
+    any change to its source drops the cached weights (a few unnecessary retrains are the
+    price of never loading stale ones).
+    """
     import hashlib
     from pathlib import Path
 
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    base = Path(root) if root is not None else Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(base.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _data_fingerprint(dataset: object) -> str:
@@ -331,6 +463,7 @@ def train_or_load(
     epochs: int,
     lr: float = 3e-3,
     seed: int = 0,
+    batch_size: int | None = None,
     data_tag: str = "",
     cache: bool = True,
     progress: bool = False,
@@ -338,17 +471,23 @@ def train_or_load(
 ) -> tuple[SmallClassifier, dict]:
     """Train ``make_classifier(kind, width)`` (or load it from the cache); return it + a record.
 
-    ``loaders`` is ``(train, val, test)``. The record holds ``kind``, ``width``, ``params``,
-    ``macs`` (per 28x28 image), ``val_accuracy``, ``test_accuracy``, ``train_seconds``
-    and ``cached``. ``options`` go to :func:`make_classifier` (e.g. ``{"groups": 4}``). Results and weights are cached in ``me.cache_dir() / "efficient"``,
-    keyed by every argument that changes the outcome (including fast mode, ``data_tag``,
-    a hash of the training data's contents and a hash of this file), so re-running a lecture is fast; delete
-    that folder, or pass ``cache=False``, to retrain. Explained in: lecture 03,
+    ``loaders`` is ``(train, val, test)``. Training draws its batches from a fresh loader
+    over ``train.dataset`` (``batch_size``, default the train loader's), shuffled by a
+    generator seeded with ``seed``, so the weights depend only on the arguments, never on
+    what ran before. The record holds ``kind``, ``width``, ``seed``, ``options``,
+    ``params``, ``macs`` (per 28x28 image), ``val_accuracy``, ``test_accuracy``,
+    ``train_seconds`` and ``cached``. ``options`` go to :func:`make_classifier` (e.g.
+    ``{"groups": 4}``). Results and weights are cached in ``me.cache_dir() / "efficient"``,
+    keyed by everything that determines the weights: every argument, fast mode,
+    ``FIT_SETTINGS``, a hash of the training data and a hash of the whole medeff source;
+    delete that folder, or pass ``cache=False``, to retrain. Explained in: lecture 03,
     "Accuracy vs MACs" (and used in lectures 01 and 02).
     """
     import hashlib
     import json
     import time
+
+    from torch.utils.data import DataLoader
 
     from ..config import cache_dir, is_fast
     from ..counting import count_macs, count_params
@@ -356,27 +495,30 @@ def train_or_load(
     from ..training import evaluate, fit, set_seed
 
     train, val, test = loaders
+    batch_size = batch_size or getattr(train, "batch_size", None) or 128
     config = {"kind": kind, "width": width, "num_classes": num_classes, "epochs": epochs,
-              "lr": lr, "seed": seed, "data": data_tag, "fast": is_fast(),
+              "lr": lr, "seed": seed, "batch_size": batch_size, "data": data_tag,
+              "fast": is_fast(), "fit": FIT_SETTINGS,
               "data_hash": _data_fingerprint(getattr(train, "dataset", None)),
-              "options": options or {},
-              "code": _source_fingerprint()}
+              "options": options or {}, "code": _source_fingerprint()}
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     folder = cache_dir() / "efficient"
-    weights, meta = folder / f"{kind}-{width:g}-{key}.pt", folder / f"{kind}-{width:g}-{key}.json"
+    stem = f"{kind}-{width:g}-s{seed}-{key}"
+    weights, meta = folder / f"{stem}.pt", folder / f"{stem}.json"
     set_seed(seed)
     model = make_classifier(kind, width, num_classes, **(options or {}))
     if cache and weights.exists() and meta.exists():
         model.load_state_dict(torch.load(weights, weights_only=True))
         model.eval()
-        record = json.loads(meta.read_text()) | {"cached": True}
-        return model, record
+        return model, json.loads(meta.read_text()) | {"cached": True}
+    shuffled = DataLoader(train.dataset, batch_size=batch_size, shuffle=True,
+                          generator=torch.Generator().manual_seed(seed))
     start = time.perf_counter()
-    fit(model, train, epochs=epochs, lr=lr, progress=progress, desc=f"{kind} x{width:g}")
+    fit(model, shuffled, epochs=epochs, lr=lr, progress=progress, desc=f"{kind} x{width:g}")
     seconds = time.perf_counter() - start
     metrics = {"accuracy": accuracy}
     record = {
-        "kind": kind, "width": width,
+        "kind": kind, "width": width, "seed": seed, "options": options or {},
         "params": count_params(model),
         "macs": count_macs(model, (model.stem[0].in_channels, 28, 28)),
         "val_accuracy": evaluate(model, val, metrics)["accuracy"],
@@ -389,3 +531,67 @@ def train_or_load(
         torch.save(model.state_dict(), weights)
         meta.write_text(json.dumps(record | {"config": config}, indent=1))
     return model, record | {"cached": False}
+
+
+_COURSE_LOADERS: dict[bool, tuple] = {}
+
+
+def course_loaders() -> tuple:
+    """The organ-patch loaders every net of lectures 01-03 is trained and tested on.
+
+    ``organ_patch_loaders(size=28, batch_size=COURSE_BUDGET["batch_size"], seed=0)``,
+    built once per process. Explained in: lecture 01, "Training on the organ patches".
+    """
+    from ..config import is_fast
+    from ..data import organ_patch_loaders
+
+    fast = is_fast()
+    if fast not in _COURSE_LOADERS:
+        _COURSE_LOADERS[fast] = organ_patch_loaders(
+            size=28, batch_size=int(COURSE_BUDGET["batch_size"]), seed=0)  # type: ignore[arg-type]
+    return _COURSE_LOADERS[fast]
+
+
+def course_net(kind: str, width: float = 1.0, *, seed: int = 0,
+               options: dict | None = None) -> tuple[SmallClassifier, dict]:
+    """One net of the course zoo: :func:`train_or_load` with ``COURSE_BUDGET`` on
+    :func:`course_loaders`, so lectures 01, 02 and 03 share one cache and show the same
+    accuracy for the same net. Explained in: lecture 01, "Training on the organ patches".
+    """
+    from ..data import ORGAN_CLASSES
+
+    return train_or_load(kind, width, course_loaders(), num_classes=len(ORGAN_CLASSES),
+                         epochs=int(COURSE_BUDGET["epochs"]),  # type: ignore[arg-type]
+                         lr=float(COURSE_BUDGET["lr"]),  # type: ignore[arg-type]
+                         batch_size=int(COURSE_BUDGET["batch_size"]),  # type: ignore[arg-type]
+                         seed=seed, data_tag="organ28-seed0", options=options)
+
+
+def course_nets(kind: str, width: float = 1.0, *, seeds: tuple[int, ...] | None = None,
+                options: dict | None = None) -> tuple[list[SmallClassifier], dict]:
+    """:func:`course_net` for several seeds; returns the nets and a summary record.
+
+    The summary holds ``kind``, ``width``, ``options``, ``params``, ``macs``, the per-seed
+    ``accuracies`` (test), their ``mean`` and sample standard deviation ``std`` (0 for one
+    seed), ``train_seconds`` (sum over the seeds trained now) and ``cached`` (all loaded).
+    Seeds default to ``COURSE_SEEDS`` (the first two in fast mode).
+    Explained in: lecture 01, "Training on the organ patches".
+    """
+    import statistics
+
+    from ..config import pick
+
+    seeds = seeds or pick(COURSE_SEEDS, COURSE_SEEDS[:2])
+    nets, recs = [], []
+    for seed in seeds:
+        net, rec = course_net(kind, width, seed=seed, options=options)
+        nets.append(net)
+        recs.append(rec)
+    accs = [r["test_accuracy"] for r in recs]
+    return nets, {
+        "kind": kind, "width": width, "options": options or {},
+        "params": recs[0]["params"], "macs": recs[0]["macs"], "accuracies": accs,
+        "mean": statistics.fmean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+        "train_seconds": sum(r["train_seconds"] for r in recs if not r["cached"]),
+        "cached": all(r["cached"] for r in recs),
+    }
