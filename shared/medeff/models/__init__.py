@@ -7,7 +7,7 @@
 - :mod:`.unet`: the small U-Net of the liver-segmentation case study (lecture A, later KD).
 """
 
-from . import classic, efficient, unet
+from . import classic, efficient, gsp, unet
 from .classic import alexnet_2012, lenet5, mobilenet_v1
 from .efficient import (
     ChannelShuffle,
@@ -23,5 +23,5 @@ from .unet import UNet
 __all__ = [
     "ChannelShuffle", "DepthwiseSeparableConv", "GhostModule", "InvertedResidual",
     "ShuffleUnit", "UNet", "alexnet_2012", "channel_shuffle", "classic", "efficient",
-    "lenet5", "make_classifier", "mobilenet_v1", "unet",
+    "lenet5", "make_classifier", "mobilenet_v1", "unet", "gsp",
 ]
