@@ -1,8 +1,11 @@
-"""Argument checks shared by the helpers, so bad input fails with a clear message."""
+"""Argument checks shared by the helpers, so bad input fails with a clear message, and the
+one context manager that puts models in eval mode and restores every module's own mode."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -56,11 +59,43 @@ def as_example_input(model: nn.Module, example: torch.Tensor | Sequence[int]) ->
     return x
 
 
+# RuntimeError messages of torch that mean "this input does not fit the layer".
+_SHAPE_ERROR = re.compile(
+    r"(size mismatch|shapes? .* cannot be multiplied|mat1 and mat2|expected input"
+    r"|to have \d+ channels|Expected \d+D|must match the size|input size|Given groups"
+    r"|Calculated padded input size|sizes of tensors must match)", re.IGNORECASE)
+
+
 def run_forward(model: nn.Module, x: torch.Tensor) -> object:
-    """Call the model, turning a shape mismatch into an error that names the input shape."""
+    """Call the model; an input that does not fit it gives a ValueError naming its shape.
+
+    Only torch's shape-mismatch errors are translated; any other error raised inside the
+    model (a real bug) propagates unchanged.
+    """
     try:
         return model(x)
-    except (RuntimeError, ValueError, IndexError) as err:
+    except RuntimeError as err:
+        if not _SHAPE_ERROR.search(str(err)):
+            raise
         raise ValueError(
             f"{type(model).__name__} failed on an input of shape {tuple(x.shape)}: {err}"
         ) from err
+
+
+@contextlib.contextmanager
+def eval_mode(*models: nn.Module, no_grad: bool = False) -> Iterator[None]:
+    """Put ``models`` in eval mode; afterwards restore every submodule's own mode.
+
+    (``model.train(was_training)`` would set all submodules alike, losing e.g. a frozen
+    BatchNorm kept in eval mode inside a training model.) ``no_grad=True`` also disables
+    autograd inside the block.
+    """
+    flags = [(m, m.training) for model in models for m in model.modules()]
+    for model in models:
+        model.eval()
+    try:
+        with torch.no_grad() if no_grad else contextlib.nullcontext():
+            yield
+    finally:
+        for module, flag in flags:
+            module.training = flag

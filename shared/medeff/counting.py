@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import as_example_input, require_module, run_forward
+from ._checks import as_example_input, eval_mode, require_module, run_forward
 
 
 @dataclass(frozen=True)
@@ -38,29 +38,9 @@ class LayerCost:
     macs: int
 
 
-class _EvalNoGrad:
-    """Put a model in eval mode under no_grad, restoring its training flags afterwards."""
-
-    def __init__(self, model: nn.Module):
-        self.model = model
-        self.flags = [(m, m.training) for m in model.modules()]
-
-    def __enter__(self):
-        self.model.eval()
-        self.grad = torch.no_grad()
-        self.grad.__enter__()
-        return self.model
-
-    def __exit__(self, *exc):
-        self.grad.__exit__(*exc)
-        for module, flag in self.flags:
-            module.training = flag
-        return False
-
-
 def _flop_counts(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
     """FLOPs (2 x MACs) per module name, as ``torch.utils.flop_counter`` attributes them."""
-    with _EvalNoGrad(model), FlopCounterMode(display=False) as counter:
+    with eval_mode(model, no_grad=True), FlopCounterMode(display=False) as counter:
         run_forward(model, x)
     return {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
 

@@ -3,9 +3,11 @@
 Explained in: lecture 00 ("MACs are not latency") and lecture 01 (depthwise convolution is
 memory bound). Timing belongs in notebooks and benchmarks, never in pass/fail unit tests.
 
-Method: fixed thread count, warm-up runs (allocator, caches, lazy init), then many timed
-runs under ``torch.inference_mode``; report the median and the spread (IQR, 10th/90th
-percentiles), not the mean, because a laptop's timing noise is one-sided.
+Method: ``torch.utils.benchmark.Timer`` (PyTorch's standard timing tool: it fixes the
+thread count and restores it, and synchronises accelerators), warm-up runs (allocator,
+caches, lazy init), then many single timed runs under ``torch.inference_mode``; report the
+median and the spread (IQR, 10th/90th percentiles), not the mean, because a laptop's
+timing noise is one-sided.
 A paired A/B comparison interleaves the two models (ABBA order) so that drift (thermal
 throttling, another process) hits both equally, and reports the ratio of medians.
 """
@@ -14,14 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils import benchmark
 
-from ._checks import as_example_input, require_module, run_forward
+from ._checks import as_example_input, eval_mode, require_module, run_forward
 
 DEFAULT_THREADS = 2
 
@@ -53,10 +55,21 @@ class LatencyComparison:
     paired_ratio_p10: float
     paired_ratio_p90: float
 
+    def verdict(self, a: str = "A", b: str = "B") -> str:
+        """``"B is 2.1 times faster than A"`` or ``"B is 2.0 times slower than A"``.
+
+        A ratio below 1 is written as "n times slower", never as "0.5x faster".
+        Explained in: lecture 01 ("Measured: is the MAC saving a speedup?").
+        """
+        if self.speedup >= 1:
+            return f"{b} is {self.speedup:.2f} times faster than {a}"
+        return f"{b} is {1 / self.speedup:.2f} times slower than {a}"
+
     def __str__(self) -> str:
-        return (f"A {self.a.median_ms:.3f} ms vs B {self.b.median_ms:.3f} ms: B is "
-                f"{self.speedup:.2f}x faster (paired ratios 10-90%: "
-                f"{self.paired_ratio_p10:.2f}-{self.paired_ratio_p90:.2f})")
+        return (f"A {self.a.median_ms:.3f} ms (IQR {self.a.iqr_ms:.3f}) vs B "
+                f"{self.b.median_ms:.3f} ms (IQR {self.b.iqr_ms:.3f}): {self.verdict()} "
+                f"(paired A/B ratios, 10-90 %: {self.paired_ratio_p10:.2f}-"
+                f"{self.paired_ratio_p90:.2f}; {self.a.runs} runs, {self.a.threads} threads)")
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -94,10 +107,14 @@ def num_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-def _time_once(model: nn.Module, x: torch.Tensor) -> float:
-    start = time.perf_counter()
-    model(x)
-    return (time.perf_counter() - start) * 1e3
+def _timer(model: nn.Module, x: torch.Tensor, threads: int) -> benchmark.Timer:
+    return benchmark.Timer(stmt="model(x)", globals={"model": model, "x": x},
+                           num_threads=threads)
+
+
+def _time_once(timer: benchmark.Timer) -> float:
+    """One timed call, in milliseconds."""
+    return timer.timeit(number=1).times[0] * 1e3
 
 
 def _prepare(model: nn.Module, example, name: str) -> tuple[nn.Module, torch.Tensor]:
@@ -126,23 +143,18 @@ def measure_latency(
     model, x = _prepare(model, example, "model")
     if runs < 1 or warmup < 0:
         raise ValueError("runs must be >= 1 and warmup >= 0")
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
+    timer = _timer(model, x, threads)
     samples: list[float] = []
-    try:
-        with num_threads(threads), torch.inference_mode():
-            run_forward(model, x)  # first call: clear error on a bad input
-            for _ in range(warmup):
-                model(x)
-            budget_start = time.perf_counter()
-            for _ in range(runs):
-                samples.append(_time_once(model, x))
-                if (max_seconds is not None and len(samples) >= 3
-                        and time.perf_counter() - budget_start > max_seconds):
-                    break
-    finally:
-        for module, flag in flags:
-            module.training = flag
+    with eval_mode(model), num_threads(threads), torch.inference_mode():
+        run_forward(model, x)  # first call: clear error on a bad input
+        for _ in range(warmup):
+            _time_once(timer)
+        spent = 0.0
+        for _ in range(runs):
+            samples.append(_time_once(timer))
+            spent += samples[-1] / 1e3
+            if max_seconds is not None and len(samples) >= 3 and spent > max_seconds:
+                break
     return _summarize(samples, threads)
 
 
@@ -165,28 +177,22 @@ def compare_latency(
     """
     model_a, xa = _prepare(model_a, example, "model_a")
     model_b, xb = _prepare(model_b, example if example_b is None else example_b, "model_b")
-    flags = [(m, m.training) for m in (*model_a.modules(), *model_b.modules())]
-    model_a.eval()
-    model_b.eval()
+    timer_a, timer_b = _timer(model_a, xa, threads), _timer(model_b, xb, threads)
     times_a: list[float] = []
     times_b: list[float] = []
-    try:
-        with num_threads(threads), torch.inference_mode():
-            run_forward(model_a, xa)
-            run_forward(model_b, xb)
-            for _ in range(warmup):
-                model_a(xa)
-                model_b(xb)
-            for i in range(runs):
-                if i % 2 == 0:
-                    times_a.append(_time_once(model_a, xa))
-                    times_b.append(_time_once(model_b, xb))
-                else:
-                    times_b.append(_time_once(model_b, xb))
-                    times_a.append(_time_once(model_a, xa))
-    finally:
-        for module, flag in flags:
-            module.training = flag
+    with eval_mode(model_a, model_b), num_threads(threads), torch.inference_mode():
+        run_forward(model_a, xa)
+        run_forward(model_b, xb)
+        for _ in range(warmup):
+            _time_once(timer_a)
+            _time_once(timer_b)
+        for i in range(runs):
+            if i % 2 == 0:
+                times_a.append(_time_once(timer_a))
+                times_b.append(_time_once(timer_b))
+            else:
+                times_b.append(_time_once(timer_b))
+                times_a.append(_time_once(timer_a))
     a, b = _summarize(times_a, threads), _summarize(times_b, threads)
     ratios = [ta / tb for ta, tb in zip(times_a, times_b, strict=True)]
     return LatencyComparison(a, b, a.median_ms / b.median_ms,

@@ -8,7 +8,6 @@ distillation loss).
 from __future__ import annotations
 
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -18,7 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import require_module
+from ._checks import eval_mode, require_module
 from .config import is_fast
 
 Batch = tuple[torch.Tensor, ...] | list[torch.Tensor]
@@ -37,7 +36,6 @@ def set_seed(seed: int = 0) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     return torch.Generator().manual_seed(seed)
 
 
@@ -85,10 +83,8 @@ def evaluate(
     device = torch.device(device)
     if max_batches is None and is_fast():
         max_batches = FAST_STEPS
-    was_training = model.training
-    model.eval()
     outs, tgts, loss_sum, n = [], [], 0.0, 0
-    with torch.no_grad():
+    with eval_mode(model, no_grad=True):
         for i, batch in enumerate(loader):
             if max_batches is not None and i >= max_batches:
                 break
@@ -99,7 +95,6 @@ def evaluate(
             n += len(x)
             outs.append(out.cpu())
             tgts.append(y.cpu())
-    model.train(was_training)
     if n == 0:
         raise ValueError("the loader yielded no batches")
     result: dict[str, float] = {}

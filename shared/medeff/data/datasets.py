@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, SequentialSampler
 
+from .._checks import eval_mode
 from ..metrics import foreground_probability
 from .cohort import DEFAULT_CASES, phantom_cohort, split_cases
 from .phantom import kits_view, lits_view
@@ -204,16 +205,14 @@ def summarize(scores: Sequence[CaseScores]) -> dict[str, float]:
 def predict_masks(model: nn.Module, loader: DataLoader, threshold: float = THRESHOLD,
                   device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """Binary predictions (foreground probability > ``threshold``) and targets of a loader."""
-    was = model.training
-    model.eval()
     preds, tgts = [], []
-    for x, y in loader:
-        out = model(x.to(device))
-        if isinstance(out, tuple):
-            out = out[0]
-        preds.append((foreground_probability(out) > threshold).cpu())
-        tgts.append(y.bool())
-    model.train(was)
+    with eval_mode(model):
+        for x, y in loader:
+            out = model(x.to(device))
+            if isinstance(out, tuple):
+                out = out[0]
+            preds.append((foreground_probability(out) > threshold).cpu())
+            tgts.append(y.bool())
     return torch.cat(preds), torch.cat(tgts)
 
 
