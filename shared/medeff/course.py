@@ -205,20 +205,25 @@ def read_score(root: Path, assignment: str, student: str) -> Score:
 
 
 def autograde_submitted(root: Path, assignment: str, students: Sequence[str], *,
-                        timeout: int | None = None, fast: bool | None = None
-                        ) -> dict[str, Score]:
+                        timeout: int | None = None, fast: bool | None = None,
+                        sandbox: bool = True) -> dict[str, Score]:
     """Autograde already submitted ``students`` in ONE nbgrader run; return their scores.
 
     ``timeout`` (seconds per cell) overrides ``Execute.timeout`` of the config; ``fast``
     sets ``MEDEFF_FAST`` to 1 or 0 for the kernels (None: inherit the environment). The assignment must have been generated in
-    ``root`` first (that puts it in the gradebook).
+    ``root`` first (that puts it in the gradebook). Kernels run in the bubblewrap sandbox
+    of ``nbgrader_config.py`` (:mod:`medeff.sandbox`); ``sandbox=False`` sets
+    ``MEDEFF_UNSANDBOXED=1``, for trusted notebooks only (the instructor's solutions).
     """
+    from .sandbox import UNSANDBOXED_ENV
+
     args = ["autograde", assignment, "--force"]
     if len(students) == 1:
         args += ["--student", students[0]]
     if timeout is not None:
         args.append(f"--Execute.timeout={int(timeout)}")
     env = {} if fast is None else {FAST_ENV: "1" if fast else "0"}
+    env[UNSANDBOXED_ENV] = "" if sandbox else "1"
     _nbgrader(Path(root), *args, env=env)
     return {s: read_score(root, assignment, s) for s in students}
 
@@ -283,7 +288,9 @@ def run_grade(root: Path) -> list[tuple[str, float, float]]:
             print(f"autograding the solution of {aid} as '{SOLUTION_STUDENT}' ...", flush=True)
             start = time.perf_counter()
             submit(course, aid, SOLUTION_STUDENT, course / "solutions" / aid)
-            score = autograde_submitted(course, aid, [SOLUTION_STUDENT])[SOLUTION_STUDENT]
+            # the instructor's own solutions are trusted: no sandbox needed (issue 13)
+            score = autograde_submitted(course, aid, [SOLUTION_STUDENT],
+                                        sandbox=False)[SOLUTION_STUDENT]
             manual = score.max_score - score.auto_max
             print(f"  {score.auto_score:g}/{score.auto_max:g} autograded points in "
                   f"{time.perf_counter() - start:.1f} s"
