@@ -8,7 +8,7 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.medeff-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install course test lab lint lectures release fast clean
+.PHONY: install course test lab lint lectures release fast clean slides
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ test: install
 
 lab: install
 	$(VENV)/bin/jupyter lab
+
+# make slides NB=lectures/papers/gsp_conv_reproduction.ipynb [FAST=1]: an offline reveal.js
+# deck in build/slides/ (reveal.js, MathJax from node_modules: `npm ci` once)
+slides: install
+	@test -n "$(NB)" || { echo "usage: make slides NB=lectures/papers/<name>.ipynb [FAST=1]"; exit 2; }
+	@test -d node_modules/reveal.js || npm ci --no-audit --no-fund
+	$(VPY) -m medeff.slides $(NB) $(if $(FAST),--fast,)
 
 lint: install
 	$(VENV)/bin/ruff check shared tests lectures solutions
