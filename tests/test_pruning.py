@@ -113,3 +113,128 @@ def test_slimming_threshold_random_and_errors():
             pr.slimming_threshold(net, bad)
     with pytest.raises(ValueError):
         pr.slimming_threshold(nn.Linear(2, 2), 0.5)
+
+
+# ---------------------------------------------------------------------------- lecture mechanics
+def _tiny():
+    from medeff.models import efficient as ef
+
+    torch.manual_seed(0)
+    return ef.make_classifier("standard", 0.5, num_classes=3).eval()
+
+
+def test_sensitivity_scan_restores_weights():
+    model = _tiny()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(4, 1, 28, 28)
+    scan = pr.sensitivity_scan(model, [0.0, 0.5, 0.9], lambda m: float(m(x).detach().abs().sum()))
+    assert list(scan) == list(pr.prunable_layers(model))
+    assert all(len(v) == 3 for v in scan.values())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    full = float(model(x).detach().abs().sum())
+    assert all(v[0] == pytest.approx(full) for v in scan.values())
+
+
+def test_global_magnitude_prune_exact_and_iterative():
+    model = _tiny()
+    layers = pr.prunable_layers(model)
+    total = sum(m.weight.numel() for m in layers.values())
+    pr.global_magnitude_prune(model, 0.5)
+    assert pr.sparsity(model)["global"] == pytest.approx(round(0.5 * total) / total)
+    assert all(hasattr(m, "weight_mask") for m in layers.values())
+    with torch.no_grad():  # "retraining" changes weight_orig; masked entries stay zero
+        for m in layers.values():
+            m.weight_orig.add_(0.01)
+    pr.global_magnitude_prune(model, 0.8)
+    assert pr.sparsity(model)["global"] == pytest.approx(round(0.8 * total) / total)
+    out = model(torch.randn(2, 1, 28, 28))
+    pr.remove_masks(model)
+    assert not any(n.endswith("_mask") for n, _ in model.named_buffers())
+    assert out.shape == (2, 3) and model(torch.randn(2, 1, 28, 28)).shape == (2, 3)
+    assert pr.sparsity(model)["global"] == pytest.approx(round(0.8 * total) / total)
+    with pytest.raises(ValueError):
+        pr.global_magnitude_prune(model, 1.0)
+
+
+def test_checkpoint_bytes_and_sparse_linear():
+    model = _tiny()
+    dense = pr.checkpoint_bytes(model)
+    assert set(dense) == {"dense", "dense+gzip", "csr", "csr+gzip"}
+    pr.global_magnitude_prune(model, 0.95)
+    sparse = pr.checkpoint_bytes(model)
+    assert sparse["dense"] == pytest.approx(dense["dense"], rel=0.01)  # masks don't shrink a dense file
+    assert sparse["csr"] < 0.3 * dense["dense"] and sparse["dense+gzip"] < 0.5 * dense["dense"]
+    lin = nn.Linear(20, 7)
+    with torch.no_grad():
+        lin.weight.mul_(pr.magnitude_prune_mask(lin.weight, 0.7))
+    x = torch.randn(5, 20)
+    assert torch.allclose(pr.SparseLinear(lin)(x), lin(x), atol=1e-5)
+
+
+def test_prune_channels_halves_widths_with_l1_ranking():
+    model = _tiny()
+    x = torch.zeros(1, 1, 28, 28)
+    half = pr.prune_channels(model, x, 0.5)
+    widths = [m.out_channels for m in half.modules() if isinstance(m, nn.Conv2d)]
+    assert widths == [m.out_channels // 2 for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert half.classifier.out_features == 3
+    keep = pr.select_filters(model.stem[0], 0.5)
+    assert torch.equal(half.stem[0].weight, model.stem[0].weight[keep])
+    keep2 = pr.select_filters(model.features[0][0], 0.5)
+    assert torch.equal(half.features[0][0].weight, model.features[0][0].weight[keep2][:, keep])
+    assert half(torch.randn(2, 1, 28, 28)).shape == (2, 3)
+    assert sum(p.numel() for p in model.parameters()) > 3 * sum(p.numel() for p in half.parameters())
+
+
+def test_slim_channels_removes_small_gammas():
+    model = _tiny()
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(torch.rand_like(m.weight))
+    t = pr.slimming_threshold(model, 0.4)
+    n = len(pr.bn_gammas(model))
+    slim = pr.slim_channels(model, torch.zeros(1, 1, 28, 28), t)
+    assert len(pr.bn_gammas(slim)) == n - round(0.4 * n)
+    assert (pr.bn_gammas(slim) >= t).all()
+    assert slim(torch.randn(2, 1, 28, 28)).shape == (2, 3)
+    # a layer whose channels are all below the threshold keeps its largest one
+    one = pr.slim_channels(model, torch.zeros(1, 1, 28, 28), 10.0)
+    assert all(m.num_features == 1 for m in one.modules() if isinstance(m, nn.BatchNorm2d))
+
+
+def test_slimming_train_step_adds_l1_of_gammas():
+    model = _tiny().train()
+    x, y = torch.randn(4, 1, 28, 28), torch.tensor([0, 1, 2, 0])
+    plain = pr.slimming_train_step(0.0)(model, (x, y))
+    penalised = pr.slimming_train_step(0.5)(model, (x, y))
+    assert float(penalised - plain) == pytest.approx(0.5 * float(pr.bn_gammas(model).sum()), rel=1e-4)
+
+
+def test_finetune_record_and_fingerprint(monkeypatch):
+    monkeypatch.setenv("MEDEFF_FAST", "1")
+    from torch.utils.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(torch.rand(64, 1, 28, 28), torch.randint(0, 3, (64,)))
+    loader = DataLoader(ds, batch_size=16)
+    model = _tiny()
+    fp = pr.state_fingerprint(model)
+    rec = pr.finetune(model, loader, loader, steps=2)
+    assert set(rec) == {"test_accuracy", "steps", "seconds"} and 0 <= rec["test_accuracy"] <= 1
+    assert pr.state_fingerprint(model) != fp and len(fp) == 12
+
+
+def test_seed_format_table_reproduces_seed_percentages():
+    from medeff.seed_figures import NETWORK_SLIMMING
+
+    rows = NETWORK_SLIMMING["CIFAR-10"]
+    for base, pruned in [(rows[0], rows[1]), (rows[2], rows[4]), (rows[5], rows[7])]:
+        p = 100 * (1 - pruned.params / base.params)
+        f = 100 * (1 - pruned.flops / base.flops)
+        assert abs(p - pruned.params_pruned) < 1.0 and abs(f - pruned.flops_pruned) < 1.0
+    table = pr.seed_format_table([
+        {"model": "A (Baseline)", "test_error": 6.34, "params": 20.04e6, "flops": 7.97e8, "baseline": True},
+        {"model": "A (70% Pruned)", "test_error": 6.2, "params": 2.30e6, "flops": 3.91e8}])
+    lines = table.splitlines()
+    assert len(lines) == 3 and "88.5%" in lines[2] and "50.9%" in lines[2] and "20.04M" in lines[1]

@@ -2,12 +2,15 @@
 
 Explained in: lecture 00 (compute demands of popular DNNs).
 
-Source: the lecture text of "Deep Learning Model Efficiency" (lecture 14 of Medical Image
-Computing; ``shared/seed/lecture14-model-efficiency.md``):
+Source: the slides of "Deep Learning Model Efficiency", lecture 14 of CAP 5516 Medical
+Image Computing (Chen Chen, University of Central Florida, Spring 2022); the values below
+are transcribed from them, so this module is the course's copy of the quoted figures:
 
 * the slide "Popular DNN Models" (credit: Vivienne Sze; after Sze et al., "Efficient
   Processing of Deep Neural Networks", Proc. IEEE 2017) -> :data:`POPULAR_DNN_MODELS`;
-* the table "Different models with different sizes" -> :data:`MODEL_SIZES`.
+* the table "Different models with different sizes" -> :data:`MODEL_SIZES`;
+* the network-slimming tables (Liu et al., ICCV 2017) -> :data:`NETWORK_SLIMMING`
+  (explained in: lecture 04, "Network slimming").
 
 These are the papers' (rounded) figures as the slides print them, nothing measured.
 Footnotes of the slide: the EfficientNet-B4 top-5 error "does not include multi-crop and
@@ -113,3 +116,46 @@ def agrees(measured: float, quoted: float, rel: float = 0.02) -> bool:
     Explained in: lecture 00 ("Re-measuring the table").
     """
     return abs(measured - quoted) <= max(rel * abs(quoted), rounding_halfwidth(quoted))
+
+
+@dataclass(frozen=True)
+class SlimmingRow:
+    """One row of the seed's network-slimming table (Liu et al., ICCV 2017, Table 1).
+
+    ``flops`` as printed: the paper counts FLOPs = 2 x MACs (a multiply and an add).
+    ``params_pruned`` / ``flops_pruned`` in % (``None`` for the baselines, printed "-").
+    """
+
+    model: str
+    test_error: float
+    params: float
+    params_pruned: float | None
+    flops: float
+    flops_pruned: float | None
+
+
+# The seed's table "(a) Test Errors on CIFAR-10" and "(b) ... CIFAR-100" (Liu et al., "Learning
+# efficient convolutional networks through network slimming", ICCV 2017). The slide's OCR
+# shows "3-3", "2-3" and "=" in the baselines' "Pruned" cells; the paper prints "-".
+NETWORK_SLIMMING: dict[str, tuple[SlimmingRow, ...]] = {
+    "CIFAR-10": (
+        SlimmingRow("VGGNet (Baseline)", 6.34, 20.04e6, None, 7.97e8, None),
+        SlimmingRow("VGGNet (70% Pruned)", 6.20, 2.30e6, 88.5, 3.91e8, 51.0),
+        SlimmingRow("DenseNet-40 (Baseline)", 6.11, 1.02e6, None, 5.33e8, None),
+        SlimmingRow("DenseNet-40 (40% Pruned)", 5.19, 0.66e6, 35.7, 3.81e8, 28.4),
+        SlimmingRow("DenseNet-40 (70% Pruned)", 5.65, 0.35e6, 65.2, 2.40e8, 55.0),
+        SlimmingRow("ResNet-164 (Baseline)", 5.42, 1.70e6, None, 4.99e8, None),
+        SlimmingRow("ResNet-164 (40% Pruned)", 5.08, 1.44e6, 14.9, 3.81e8, 23.7),
+        SlimmingRow("ResNet-164 (60% Pruned)", 5.27, 1.10e6, 35.2, 2.75e8, 44.9),
+    ),
+    "CIFAR-100": (
+        SlimmingRow("VGGNet (Baseline)", 26.74, 20.08e6, None, 7.97e8, None),
+        SlimmingRow("VGGNet (50% Pruned)", 26.52, 5.00e6, 75.1, 5.01e8, 37.1),
+        SlimmingRow("DenseNet-40 (Baseline)", 25.36, 1.06e6, None, 5.33e8, None),
+        SlimmingRow("DenseNet-40 (40% Pruned)", 25.28, 0.66e6, 37.5, 3.71e8, 30.3),
+        SlimmingRow("DenseNet-40 (60% Pruned)", 25.72, 0.46e6, 54.6, 2.81e8, 47.1),
+        SlimmingRow("ResNet-164 (Baseline)", 23.37, 1.73e6, None, 5.00e8, None),
+        SlimmingRow("ResNet-164 (40% Pruned)", 22.87, 1.46e6, 15.5, 3.33e8, 33.3),
+        SlimmingRow("ResNet-164 (60% Pruned)", 23.91, 1.21e6, 29.7, 2.47e8, 50.6),
+    ),
+}
