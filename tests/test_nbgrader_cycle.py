@@ -24,9 +24,15 @@ A mutant is a subtly wrong solution. Add one as ``tests/mutants/<ID>/<name>.py``
 
 ``cell`` is the grade_id of a solution cell of the source notebook: the whole file
 replaces that cell's source in a copy of the solution notebook. ``loses`` lists the
-grade_ids of the test cells that must lose points (comma-separated; other cells may
-lose points too, e.g. a later question that calls the broken function). The test fails
-when the mutant still gets full marks, or keeps full marks in a ``loses`` cell. The file
+grade_ids of the test cells that must lose points (comma-separated). An optional
+``# keeps: q4-tests`` line lists cells that must keep full marks: each question is graded
+on its own, so a bug in question 1 must not cost question 4 (no cascade). The test fails
+when the mutant still gets full marks, keeps full marks in a ``loses`` cell, or loses
+points in a ``keeps`` cell.
+
+An *honest variant* is a correct but unusual answer that must keep full marks (e.g. a
+solution cell that imports numpy's ``random`` over the notebook's ``random``): write
+``# loses: nothing`` and ``# keeps: all``. The file
 must be ``ruff check`` clean: import what it needs, and mark names defined in earlier
 notebook cells with ``# noqa: F821``. Each mutant costs one notebook execution
 (~5 s) when the tests run.
@@ -43,7 +49,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from medeff import course
+from medeff import bundle, course
 from medeff.course import Score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +57,6 @@ MUTANTS = Path(__file__).resolve().parent / "mutants"
 ASSIGNMENTS = course.assignment_ids(ROOT)
 TIMEOUT = 120  # seconds per cell while autograding (nbgrader's default is 30)
 SOLUTION, AGAIN, RELEASE = "solution", "solution_again", "release"
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
 NBGRADER_KEYS = {"schema_version", "grade", "solution", "locked", "grade_id", "points"}
 
 
@@ -65,6 +69,7 @@ class Mutant:
     cell: str
     loses: tuple[str, ...]
     source: str
+    keeps: tuple[str, ...] = ()
 
 
 def load_mutants(assignment: str) -> list[Mutant]:
@@ -76,8 +81,11 @@ def load_mutants(assignment: str) -> list[Mutant]:
         loses = re.search(r"^# loses:\s*(.+?)\s*$", text, re.M)
         if not cell or not loses:
             raise ValueError(f"{path}: needs '# cell: <grade_id>' and '# loses: <grade_id>' lines")
-        mutants.append(Mutant(assignment, path.stem, cell.group(1),
-                              tuple(s.strip() for s in loses.group(1).split(",")), text))
+        keeps = re.search(r"^# keeps:\s*(.+?)\s*$", text, re.M)
+        names = tuple(s.strip() for s in loses.group(1).split(",") if s.strip() != "nothing")
+        mutants.append(Mutant(assignment, path.stem, cell.group(1), names, text,
+                              tuple(s.strip() for s in keeps.group(1).split(","))
+                              if keeps else ()))
     return mutants
 
 
@@ -120,7 +128,7 @@ def _build_mutant(source: Path, mutant: Mutant, dest: Path) -> None:
     cells = _cells_by_grade_id(nbs)
     assert mutant.cell in cells and _meta(cells[mutant.cell][1]).get("solution"), \
         f"mutant {mutant.name}: no solution cell with grade_id {mutant.cell!r} in {source}"
-    for grade_id in mutant.loses:
+    for grade_id in (*mutant.loses, *(k for k in mutant.keeps if k != "all")):
         assert grade_id in cells and _meta(cells[grade_id][1]).get("grade"), \
             f"mutant {mutant.name}: no graded cell with grade_id {grade_id!r} in {source}"
     cells[mutant.cell][1].source = mutant.source
@@ -233,52 +241,15 @@ def test_committed_release_is_up_to_date(aid: str, generated):
             assert _meta(old) == _meta(new), f"{what}: nbgrader metadata differs"
 
 
-def _secret_lines(aid: str) -> set[str]:
-    """Lines inside solution / hidden-test regions of the source that are not visible."""
-    visible, secret = set(STUB_LINES), set()
-    for nb in _notebooks(ROOT / "solutions" / aid).values():
-        for cell in nb.cells:
-            inside = False
-            for line in cell.source.splitlines():
-                text = line.strip()
-                if re.search(r"BEGIN (SOLUTION|HIDDEN TESTS)", text):
-                    inside = True
-                elif re.search(r"END (SOLUTION|HIDDEN TESTS)", text):
-                    inside = False
-                elif text:
-                    (secret if inside else visible).add(text)
-    return secret - visible  # lines that also occur in the visible text are no evidence
-
-
-def scan_for_leaks(folder: Path, secret: set[str]) -> list[str]:
-    """Every file under ``folder`` (not only notebooks): markers or secret lines found."""
-    problems = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            problems.append(f"{rel}: a binary file in the release")
-            continue
-        body = text
-        if path.suffix == ".ipynb":
-            body = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
-        problems += [f"{rel}: contains {m!r}" for m in MARKERS if m in body]
-        leaked = secret & {line.strip() for line in body.splitlines()}
-        if leaked:
-            problems.append(f"{rel}: solution/hidden lines leaked: {sorted(leaked)[:5]}")
-    return problems
-
-
 @pytest.mark.parametrize("which", ["generated", "committed"])
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_release_has_no_solution_or_hidden_tests(aid: str, which: str, generated):
     folder = generated(aid) if which == "generated" else ROOT / "assignments" / aid
     release = _notebooks(folder)
     assert release, f"no release notebooks in {folder}"
-    secret = _secret_lines(aid)
+    secret = bundle.secret_lines(ROOT, aid)
     assert secret, f"solutions/{aid} has no solution or hidden-test lines at all"
-    problems = scan_for_leaks(folder, secret)
+    problems = bundle.check_bundle(folder, secret)
     assert not problems, f"{which} release of {aid} leaks:\n" + "\n".join(problems)
     for name, nb in release.items():
         # code cells of the release carry no outputs either
@@ -291,7 +262,7 @@ def test_leak_scan_sees_a_twin_beside_the_release(tmp_path: Path):
     aid = ASSIGNMENTS[0]
     shutil.copytree(ROOT / "assignments" / aid, tmp_path / aid)
     shutil.copy(ROOT / "solutions" / aid / f"{aid}.py", tmp_path / aid / f"{aid}.py")
-    problems = scan_for_leaks(tmp_path / aid, _secret_lines(aid))
+    problems = bundle.check_bundle(tmp_path / aid, bundle.secret_lines(ROOT, aid))
     assert any(p.startswith(f"{aid}.py") for p in problems), problems
 
 
@@ -300,6 +271,17 @@ def test_release_holds_only_the_notebooks(aid: str, generated):
     files = sorted(str(p.relative_to(generated(aid))) for p in generated(aid).rglob("*")
                    if p.is_file())
     assert all(f.endswith(".ipynb") for f in files), f"non-notebook files in the release: {files}"
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_assignment_is_worth_100_points_with_written_answers(aid: str):
+    cells = [_meta(c) | {"type": c.cell_type}
+             for nb in _notebooks(ROOT / "solutions" / aid).values() for c in nb.cells]
+    graded = [m for m in cells if m.get("grade")]
+    total = sum(m["points"] for m in graded)
+    written = [m["grade_id"] for m in graded if m["type"] == "markdown"]
+    assert total == 100, f"{aid}: {total} points, every assignment is worth 100"
+    assert 2 <= len(written) <= 3, f"{aid}: {len(written)} written answers graded by hand, want 2-3"
 
 
 # ---------------------------------------------------------------- grading (expensive)
@@ -338,11 +320,17 @@ def test_mutant_loses_points(mutant: Mutant, graded):
     score = graded(mutant.assignment).scores[f"mutant_{mutant.name}"]
     print(f"mutant {mutant.name}: {score.score:g}/{score.max_score:g} ({_table(score)})")
     assert score.max_score > 0
+    if "all" in mutant.keeps:
+        assert not score.lost, (f"honest variant {mutant.name} loses points: {_table(score)}")
+        return
     assert score.auto_score < score.auto_max, \
         f"mutant {mutant.name} ({mutant.cell}) gets full marks: the tests miss this mistake"
     kept = [gid for gid in mutant.loses if gid not in score.lost]
     assert not kept, (f"mutant {mutant.name}: expected to lose points in {kept}, "
                       f"but got {_table(score)}")
+    cascade = [gid for gid in mutant.keeps if gid in score.lost]
+    assert not cascade, (f"mutant {mutant.name} ({mutant.cell}) also loses points in "
+                         f"{cascade}: each question must be graded on its own ({_table(score)})")
 
 
 def test_copy_course_holds_only_what_nbgrader_needs(tmp_path: Path):

@@ -1,5 +1,6 @@
 # cell: q1-solution
 # loses: q1-tests
+# keeps: q4-tests
 # Forgets groups: every output channel is charged all input channels (grouped and
 # depthwise convolutions come out g times too expensive).
 

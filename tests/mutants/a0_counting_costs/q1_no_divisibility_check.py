@@ -1,5 +1,6 @@
 # cell: q1-solution
 # loses: q1-tests
+# keeps: q4-tests
 # Right formula, but silently accepts channels that are not divisible by groups
 # (floor division hides the error instead of raising ValueError).
 

@@ -1,5 +1,6 @@
 # cell: q1-solution
 # loses: q1-tests
+# keeps: q4-tests
 # Treats every kernel as square: a pair (k_h, k_w) is read as k_h x k_h.
 
 

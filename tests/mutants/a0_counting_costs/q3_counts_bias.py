@@ -1,5 +1,6 @@
 # cell: q3-solution
 # loses: q3-tests
+# keeps: q4-tests
 # Counts the bias additions as MACs: in * out + out.
 
 
