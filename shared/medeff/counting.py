@@ -14,14 +14,16 @@ Neither counts element-wise additions or multiplications (residual adds, SE scal
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
 from ._checks import as_example_input, eval_mode, require_module, run_forward
@@ -38,9 +40,43 @@ class LayerCost:
     macs: int
 
 
+def _sdpa_cpu_flop(query_shape, key_shape, value_shape, *args, out_shape=None,
+                   **kwargs) -> int:
+    """FLOPs of the CPU attention kernel (torch's formula for the GPU kernels)."""
+    return flop_counter.sdpa_flop_count(query_shape, key_shape, value_shape)
+
+
+# Attention kernels that torch.utils.flop_counter does not register (yet): the CPU one.
+_EXTRA_FORMULAS = {
+    getattr(torch.ops.aten, name): _sdpa_cpu_flop
+    for name in ("_scaled_dot_product_flash_attention_for_cpu",)
+    if hasattr(torch.ops.aten, name)
+}
+
+
+@contextlib.contextmanager
+def _countable_attention() -> Iterator[None]:
+    """Turn off nn.MultiheadAttention's fused fast path, which the counter cannot see."""
+    mha = getattr(torch.backends, "mha", None)
+    if mha is None:
+        yield
+        return
+    old = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(old)
+
+
 def _flop_counts(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
-    """FLOPs (2 x MACs) per module name, as ``torch.utils.flop_counter`` attributes them."""
-    with eval_mode(model, no_grad=True), FlopCounterMode(display=False) as counter:
+    """FLOPs (2 x MACs) per module name, as ``torch.utils.flop_counter`` attributes them.
+
+    Attention is counted in every mode: the fused ``nn.MultiheadAttention`` fast path is
+    switched off while counting, and the CPU attention kernel gets torch's SDPA formula.
+    """
+    with eval_mode(model, no_grad=True), _countable_attention(), \
+            FlopCounterMode(display=False, custom_mapping=_EXTRA_FORMULAS) as counter:
         run_forward(model, x)
     return {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
 
