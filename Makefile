@@ -2,13 +2,15 @@
 #   make course   set up, execute every lecture, regenerate the release, autograde the solutions
 #   make test     set up, then run the test suite (what CI runs)
 #   make lab      open JupyterLab on the repository
+#   make student-bundle   build/student(.zip): what students get (no solutions, no tests)
+#   make lint     jupytext sync, notebooks without outputs, ruff (the pre-commit hooks, every file)
 PYTHON ?= python3
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.medeff-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install course test lab lint lectures release fast clean slides
+.PHONY: install course test lab lint lectures release fast clean student-bundle slides
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,10 @@ release: install
 test: install
 	$(VPY) -m pytest
 
+# build/student/ + build/student.zip: lectures, released assignments, medeff, a student README
+student-bundle: install
+	$(VPY) -m medeff.bundle
+
 lab: install
 	$(VENV)/bin/jupyter lab
 
@@ -43,8 +49,9 @@ slides: install
 	@test -d node_modules/reveal.js || npm ci --no-audit --no-fund
 	$(VPY) -m medeff.slides $(NB) $(if $(FAST),--fast,)
 
+# the pre-commit hooks (jupytext sync, output stripping, ruff check + format) over every file
 lint: install
-	$(VENV)/bin/ruff check shared tests lectures solutions
+	$(VENV)/bin/pre-commit run --all-files
 
 clean:
 	rm -rf build submitted autograded feedback gradebook.db .pytest_cache
