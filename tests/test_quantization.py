@@ -4,6 +4,7 @@ observers, fake-quant wrappers, energy data and (when torchao is importable) the
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
@@ -109,3 +110,138 @@ def test_fake_quantize_8bit_close_and_dtype():
     assert y.dtype == torch.float64
     assert (y - x).abs().max() <= (2 / 255) / 2 + 1e-6  # dequantize computes in float32
     assert not math.isnan(y.sum().item())
+
+
+# ------------------------------------------------------------------ general fake quantization
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fake_quantize_asymmetric_matches_reference(seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(2000, generator=g) + 0.3
+    s, _ = mq.quantize_params(x.min().item(), x.max().item(), 4)
+    got, want = mq.fake_quantize(x, 4), mq.fake_quantize_ste(x, 4)
+    assert (got - want).abs().max() <= s * 1.001  # at most one step apart, at exact ties
+    assert (got == want).float().mean() > 0.99
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+def test_fake_quantize_symmetric_and_per_channel(bits):
+    g = torch.Generator().manual_seed(bits)
+    w = torch.randn(8, 4, 3, 3, generator=g) * torch.logspace(-2, 0, 8).view(8, 1, 1, 1)
+    qmax = 2 ** (bits - 1) - 1
+    per_tensor = mq.fake_quantize(w, bits, symmetric=True)
+    per_channel = mq.fake_quantize(w, bits, symmetric=True, axis=0)
+    assert (per_tensor / (w.abs().max() / qmax)).round().unique().numel() <= 2 * qmax + 1
+    for c in range(8):
+        step = w[c].abs().max() / qmax
+        assert (per_channel[c] - w[c]).abs().max() <= step / 2 + 1e-6
+    assert mq.quantization_mse(w, bits, symmetric=True, axis=0) < mq.quantization_mse(w, bits, symmetric=True)
+    assert mq.fake_quantize(torch.zeros(3), bits, symmetric=True).abs().sum() == 0
+
+
+def test_fake_quantize_clips_to_given_range_and_passes_gradient_inside():
+    x = torch.tensor([-2.0, 0.1, 0.5, 3.0], requires_grad=True)
+    y = mq.fake_quantize(x, 8, x_min=-1.0, x_max=1.0)
+    assert y[0].item() == pytest.approx(-1.0, abs=0.01) and y[3].item() == pytest.approx(1.0, abs=0.01)
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 0.0]  # clipped straight-through
+
+
+# ------------------------------------------------------------------ observers
+def test_calibration_ranges():
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.rand(20000, generator=g), torch.tensor([50.0])])  # one outlier
+    lo, hi = mq.calibration_range(x, 4, "minmax")
+    assert (lo, hi) == (x.min().item(), 50.0)
+    plo, phi = mq.calibration_range(x, 4, "percentile", percentile=99.9)
+    assert 0.99 < phi < 1.0 and plo < 0.01
+    mlo, mhi = mq.calibration_range(x, 4, "mse")
+    assert mhi < hi
+    mse = mq.quantization_mse(x, 4, x_min=mlo, x_max=mhi)
+    assert mse < mq.quantization_mse(x, 4, x_min=lo, x_max=hi)
+    with pytest.raises(ValueError):
+        mq.calibration_range(x, 4, "entropy")
+
+
+# ------------------------------------------------------------------ fake-quantized models
+def small_net() -> torch.nn.Module:
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    net.train()
+    for _ in range(3):  # non-trivial BN statistics
+        net(torch.randn(16, 1, 12, 12) * 2 + 1)
+    return net.eval()
+
+
+def test_fold_batchnorm_keeps_outputs():
+    net = small_net()
+    x = torch.randn(4, 1, 12, 12)
+    folded = mq.fold_batchnorm(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    torch.testing.assert_close(folded(x), net(x), atol=1e-5, rtol=1e-4)
+
+
+def test_prepare_calibrate_and_qat_gradients():
+    net = small_net()
+    x = torch.randn(32, 1, 12, 12)
+    with pytest.raises(RuntimeError):  # freezing an observer that saw no data
+        [q.freeze() for q in mq.prepare_fake_quant(net, 8).modules() if isinstance(q, mq.FakeQuant)]
+    q8 = mq.calibrate(mq.prepare_fake_quant(net, 8), [(x, None)], batches=1)
+    layers = [m for m in q8.modules() if isinstance(m, mq.QuantLayer)]
+    assert len(layers) == 3
+    torch.testing.assert_close(q8(x), net(x), atol=0.05, rtol=0.05)
+    q2 = mq.calibrate(mq.prepare_fake_quant(net, 2), [(x, None)], batches=1)
+    bits = [(m.weight_q.num_bits, m.act_q.num_bits) for m in q2.modules() if isinstance(m, mq.QuantLayer)]
+    assert bits == [(8, 8), (2, 2), (8, 8)]  # first and last layer stay at 8 bits
+    q2(x).square().sum().backward()
+    assert all(m.layer.weight.grad is not None and m.layer.weight.grad.abs().sum() > 0
+               for m in q2.modules() if isinstance(m, mq.QuantLayer))
+    with pytest.raises(ValueError):
+        mq.prepare_fake_quant(torch.nn.ReLU(), 8)
+
+
+# ------------------------------------------------------------------ energy
+def test_horowitz_table_and_energy_estimate():
+    e = mq.HOROWITZ_45NM_PJ
+    assert e["add", "int8"] == 0.03 and e["add", "int32"] == 0.1 and e["add", "fp16"] == 0.4
+    assert e["add", "fp32"] == 0.9 and e["mult", "int8"] == 0.2 and e["mult", "int32"] == 3.1
+    assert e["mult", "fp16"] == 1.1 and e["mult", "fp32"] == 3.7
+    assert e["read", "SRAM 8KB"] == 5.0 and e["read", "DRAM"] == 640.0
+    assert "Horowitz" in mq.HOROWITZ_SOURCE and "2014" in mq.HOROWITZ_SOURCE
+    f = mq.inference_energy_pj(10, 4, "fp32")
+    assert f["compute"] == pytest.approx(10 * 4.6) and f["SRAM reads"] == pytest.approx(100)
+    assert f["DRAM reads"] == pytest.approx(4 * 640) and f["total"] == pytest.approx(46 + 100 + 2560)
+    i = mq.inference_energy_pj(10, 4, "int8")
+    assert i["compute"] == pytest.approx(3.0) and i["DRAM reads"] == pytest.approx(640)
+    with pytest.raises(ValueError):
+        mq.inference_energy_pj(1, 1, "fp16")
+
+
+# ------------------------------------------------------------------ real int8 (PT2E)
+def test_out_of_place_residuals_keeps_outputs():
+    import torchvision
+
+    net = torchvision.models.resnet18(num_classes=10).eval()
+    x = torch.randn(1, 3, 64, 64)
+    want = net(x)
+    got = mq.out_of_place_residuals(net)(x)
+    torch.testing.assert_close(got, want)
+
+
+def test_int8_pt2e_small_net():
+    pytest.importorskip("torchao")
+    net = small_net()
+    calib = [torch.randn(8, 1, 12, 12) for _ in range(2)]
+    q = mq.int8_pt2e(net, torch.zeros(1, 1, 12, 12), calib, dynamic_batch=True)
+    x = torch.randn(5, 1, 12, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(q(x), net(x), atol=0.1, rtol=0.1)
+    q.eval()  # allowed (a no-op) on the exported graph
+    assert mq.stored_bytes(net) / mq.stored_bytes(q) > 1.5
+    attrs = [functools.reduce(getattr, n.target.split("."), q) for n in q.graph.nodes
+             if n.op == "get_attr"]
+    int8 = [t for t in attrs if isinstance(t, torch.Tensor) and t.dtype == torch.int8]
+    assert len(int8) == 3
