@@ -20,7 +20,7 @@ SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 
 def test_kit_has_template_and_worked_example():
     names = {p.stem for p in PAPERS}
-    assert {"reproduction_template"} <= names
+    assert {"reproduction_template", "gsp_conv_reproduction"} <= names
 
 
 @pytest.mark.parametrize("path", PAPERS, ids=[p.name for p in PAPERS])

@@ -455,3 +455,135 @@ def gate_sweep(gate_prob: torch.Tensor, seg_pred: torch.Tensor, target: torch.Te
                      "run_fraction": run.double().mean().item(),
                      "missed_slices": int((present & ~run).sum())})
     return rows
+
+
+# ============================================================================ training (cached)
+def _shuffled(dataset, batch_size: int, seed: int):
+    from torch.utils.data import DataLoader
+
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+def train_early_exit(loaders: tuple, *, num_classes: int = 8, epochs: int = 2, lr: float = 3e-3,
+                     batch_size: int = 128, seed: int = 0) -> tuple[EarlyExitNet, dict]:
+    """Train (or load from ``me.train_cached``) an :class:`EarlyExitNet` on ``loaders`` =
+    (train, val, test) with the course budget (Adam, cosine, mean CE over the exits).
+
+    Explained in: lecture 08, "Early exit".
+    """
+    import time
+
+    from .model_cache import data_fingerprint, train_cached
+    from .training import fit, set_seed
+
+    train = loaders[0]
+    config = {"num_classes": num_classes, "epochs": epochs, "lr": lr, "batch_size": batch_size,
+              "seed": seed, "data": data_fingerprint(train.dataset)}
+
+    def build() -> EarlyExitNet:
+        set_seed(seed)
+        return EarlyExitNet(num_classes)
+
+    def run(model: nn.Module) -> dict:
+        start = time.perf_counter()
+        fit(model, _shuffled(train.dataset, batch_size, seed), epochs=epochs, lr=lr,
+            train_step=early_exit_loss, progress=False)
+        return {"train_seconds": time.perf_counter() - start}
+
+    return train_cached("dynamic-early-exit", config, build, run)
+
+
+def train_slimmable(loaders: tuple, *, widths: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
+                    resolutions: Sequence[int] = (28,), num_classes: int = 8, epochs: int = 2,
+                    lr: float = 3e-3, batch_size: int = 128, seed: int = 0
+                    ) -> tuple[SlimmableNet, dict]:
+    """Train (or load) a :class:`SlimmableNet` with :func:`sandwich_step` (largest, smallest
+    and one random width per step; the smaller ones at a random input size from
+    ``resolutions``, distilled from the largest). Explained in: lecture 08.
+    """
+    import time
+
+    from .model_cache import data_fingerprint, train_cached
+    from .training import fit, set_seed
+
+    train = loaders[0]
+    config = {"widths": sorted(widths), "resolutions": list(resolutions), "epochs": epochs,
+              "lr": lr, "batch_size": batch_size, "seed": seed, "num_classes": num_classes,
+              "data": data_fingerprint(train.dataset)}
+
+    def build() -> SlimmableNet:
+        set_seed(seed)
+        return SlimmableNet(widths, num_classes)
+
+    def run(model: nn.Module) -> dict:
+        rng = random.Random(seed)
+        start = time.perf_counter()
+        fit(model, _shuffled(train.dataset, batch_size, seed), epochs=epochs, lr=lr,
+            train_step=lambda m, b: sandwich_step(m, b, resolutions=resolutions, rng=rng),
+            progress=False)
+        return {"train_seconds": time.perf_counter() - start}
+
+    return train_cached("dynamic-slimmable", config, build, run)
+
+
+def liver_slices(size: int = 48, seed: int = 0, n_cases: int = 60
+                 ) -> dict[str, tuple[torch.Tensor, torch.Tensor, np.ndarray]]:
+    """Every axial slice of the phantom cohort for the liver task, downsampled to
+    ``size`` x ``size``: ``{"train"|"val"|"test": (x (S, 1, size, size), y (S, size, size),
+    case_ids (S,))}``, slices in order within each case (``keep="all"``: empty slices too).
+
+    Explained in: lecture 08, "A dynamic network for medical imaging".
+    """
+    from .data import segmentation_datasets
+
+    out = {}
+    for name, ds in zip(("train", "val", "test"),
+                        segmentation_datasets("liver", seed, n_cases=n_cases, keep="all",
+                                              eval_keep="all"), strict=True):
+        x = F.interpolate(ds.x, size=(size, size), mode="area")
+        y = F.interpolate(ds.y[:, None].float(), size=(size, size), mode="nearest")[:, 0].long()
+        out[name] = (x, y, np.asarray(ds.case_ids))
+    return out
+
+
+def train_slice_models(slices: dict, *, epochs: int = 2, lr: float = 3e-3, batch_size: int = 32,
+                       seed: int = 0) -> tuple[nn.Module, nn.Module, dict]:
+    """Train (or load) the per-slice gate (:class:`SliceGate`, "liver in this slice?") and
+    the segmentation net (``UNet(base_width=8, depth=3)``) on every training slice.
+
+    Returns ``(gate, seg, {"gate": record, "seg": record})``. Explained in: lecture 08.
+    """
+    import time
+
+    from torch.utils.data import TensorDataset
+
+    from .model_cache import data_fingerprint, train_cached
+    from .models.unet import UNet
+    from .training import fit, set_seed
+
+    x, y, _ = slices["train"]
+    present = y.reshape(len(y), -1).any(1).float()
+    base = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
+            "data": data_fingerprint(TensorDataset(x, y))}
+
+    def build_gate() -> nn.Module:
+        set_seed(seed)
+        return SliceGate(pool=2)
+
+    def build_seg() -> nn.Module:
+        set_seed(seed)
+        return UNet(base_width=8, depth=3)
+
+    def run(model: nn.Module, target: torch.Tensor, loss_fn) -> dict:
+        start = time.perf_counter()
+        fit(model, _shuffled(TensorDataset(x, target), batch_size, seed), epochs=epochs, lr=lr,
+            loss_fn=loss_fn, progress=False)
+        return {"train_seconds": time.perf_counter() - start}
+
+    gate, grec = train_cached("dynamic-slice-gate", base | {"model": "SliceGate(pool=2)"},
+                              build_gate, lambda m: run(m, present,
+                                                        F.binary_cross_entropy_with_logits))
+    seg, srec = train_cached("dynamic-liver-unet", base | {"model": "UNet(8, 3)"}, build_seg,
+                             lambda m: run(m, y, None))
+    return gate, seg, {"gate": grec, "seg": srec}
