@@ -396,7 +396,8 @@ def int8_pt2e(model: nn.Module, example: Tensor, calibration: Iterable[Tensor], 
     with quantize/dequantize nodes. Run eagerly this graph is *slower* than fp32: pass it to
     :func:`compile_frozen`, which lets Inductor fuse the patterns into int8 kernels (oneDNN).
     The graph is exported for ``example``'s shape; ``dynamic_batch=True`` lets it take any
-    batch size (e.g. to evaluate accuracy over a test loader).
+    batch size (e.g. to evaluate accuracy over a test loader); without it, calibration
+    batches are split into chunks of ``example``'s batch size (a remainder is dropped).
     Explained in: lecture 05 (section 6, "A real int8 model").
     """
     from torchao.quantization.pt2e import allow_exported_model_train_eval
@@ -413,8 +414,10 @@ def int8_pt2e(model: nn.Module, example: Tensor, calibration: Iterable[Tensor], 
         exported = torch.export.export(copy.deepcopy(model).eval(), (example,),
                                        dynamic_shapes=dynamic).module()
         prepared = prepare_pt2e(exported, quantizer)
-        for x in calibration:
-            prepared(x)
+        for x in calibration:  # a static graph takes example-sized chunks
+            for chunk in ([x] if dynamic_batch else x.split(len(example))):
+                if dynamic_batch or len(chunk) == len(example):
+                    prepared(chunk)
         # .eval()/.train() become no-ops instead of errors (me.evaluate calls them)
         return allow_exported_model_train_eval(convert_pt2e(prepared))
 
