@@ -293,3 +293,16 @@ def test_course_nets_summarizes_seeds(tmp_path, monkeypatch):
     assert summary["mean"] == pytest.approx(sum(summary["accuracies"]) / 2)
     again, summary2 = ef.course_nets("mobilenet", 0.25, seeds=(0, 1))
     assert summary2["cached"] and summary2["accuracies"] == summary["accuracies"]
+
+
+def test_zoo_table_and_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    s = {"kind": "shufflenet", "width": 2.75, "options": {"groups": 8, "shuffle": False}, "macs": 1000,
+         "params": 10, "accuracies": [0.5, 0.7], "mean": 0.6, "std": 0.1414, "train_seconds": 3.0, "cached": False}
+    assert ef.zoo_name(s) == "shufflenet x2.75 g=8 no shuffle"
+    table = ef.zoo_table([s, s | {"cached": True}])
+    assert "0.600 +- 0.141 (n=2)" in table and "cached" in table
+    ax = ef.plot_zoo({"family": [s, s | {"macs": 2000, "mean": 0.7}]})
+    assert len(ax.lines) >= 1 and ax.get_xscale() == "log"

@@ -416,7 +416,7 @@ FIT_SETTINGS: dict[str, object] = {"optimizer": "adam", "cosine": True,
 
 # The one training budget of lectures 01-03: every net of the zoo is trained like this, so
 # a net has one accuracy in every notebook (cached by course_net).
-COURSE_BUDGET: dict[str, object] = {"epochs": 2, "lr": 3e-3, "batch_size": 128}
+COURSE_BUDGET: dict[str, object] = {"epochs": 1, "lr": 3e-3, "batch_size": 128}
 COURSE_SEEDS: tuple[int, ...] = (0, 1, 2)
 
 
@@ -595,3 +595,58 @@ def course_nets(kind: str, width: float = 1.0, *, seeds: tuple[int, ...] | None 
         "train_seconds": sum(r["train_seconds"] for r in recs if not r["cached"]),
         "cached": all(r["cached"] for r in recs),
     }
+
+
+def zoo_name(summary: dict) -> str:
+    """A short label for a :func:`course_nets` summary, e.g. ``"shufflenet x2.75 g=8"``.
+
+    Explained in: lecture 01, "Training on the organ patches".
+    """
+    opts = summary.get("options") or {}
+    parts = [f"{summary['kind']} x{summary['width']:g}"]
+    names = {"groups": "g={}", "resolution": "{}px", "ghost_ratio": "s={}", "ghost_dw": "d={}"}
+    parts += [fmt.format(opts[k]) for k, fmt in names.items() if k in opts]
+    if opts.get("shuffle") is False:
+        parts.append("no shuffle")
+    return " ".join(parts)
+
+
+def zoo_table(summaries: list[dict]) -> str:
+    """Text table of :func:`course_nets` summaries: MACs, parameters, test accuracy as
+    mean +- standard deviation over the seeds, and whether the nets were trained now.
+
+    Explained in: lecture 01, "Training on the organ patches".
+    """
+    lines = [f"{'net':<28} {'MACs':>10} {'params':>8} {'test accuracy':>22} {'trained':>10}"]
+    for s in summaries:
+        acc = f"{s['mean']:.3f} +- {s['std']:.3f} (n={len(s['accuracies'])})"
+        status = "cached" if s["cached"] else f"{s['train_seconds']:.0f} s now"
+        lines.append(f"{zoo_name(s):<28} {s['macs']:>10,} {s['params']:>8,} {acc:>22} {status:>10}")
+    return "\n".join(lines)
+
+
+def plot_zoo(families: dict[str, list[dict]], ax=None, *, xlabel: str = "MACs per 28x28 patch",
+             annotate: bool = True, logx: bool = True):
+    """Test accuracy (mean, error bar = +-1 standard deviation over seeds) against MACs,
+    one line per family of :func:`course_nets` summaries. Returns the axes.
+
+    Explained in: lecture 01, "Accuracy against alpha and rho".
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    for name, items in families.items():
+        items = sorted(items, key=lambda s: s["macs"])
+        ax.errorbar([s["macs"] for s in items], [s["mean"] for s in items],
+                    yerr=[s["std"] for s in items], marker="o", capsize=3, label=name)
+        if annotate:
+            for s in items:
+                ax.annotate(zoo_name(s).split(" ", 1)[1], (s["macs"], s["mean"]), fontsize=7,
+                            textcoords="offset points", xytext=(4, -10))
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy (mean +- sd over seeds)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return ax
