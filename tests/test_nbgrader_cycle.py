@@ -49,7 +49,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from medeff import bundle, course
+from medeff import bundle, course, sandbox
 from medeff.course import Score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,8 +157,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
                 course.submit(root, assignment, f"mutant_{mutant.name}", built / mutant.name)
                 students.append(f"mutant_{mutant.name}")
             start = time.perf_counter()
+            # mutants are student-like code: sandboxed where bubblewrap runs (issue 13)
             scores = course.autograde_submitted(root, assignment, students, timeout=TIMEOUT,
-                                                fast=True)
+                                                fast=True, sandbox=sandbox.available())
             cache[assignment] = Graded(assignment, root, scores, time.perf_counter() - start)
         return cache[assignment]
 

@@ -11,7 +11,8 @@ Inside the sandbox the kernel sees
   there, which hold the hidden tests while they run, are replaced by empty files);
 * the Python environment (the interpreter's prefixes and ``sys.path``, e.g. ``.venv``, the
   base interpreter it links to and the ``medeff`` sources), ``/usr`` and a few files of
-  ``/etc`` read-only; the medeff data cache read-only;
+  ``/etc`` read-only; the medeff cache's files read-only, through a private writable
+  ``$MEDEFF_CACHE`` (new entries vanish with the sandbox, so nobody can poison the cache);
 * a private ``/tmp`` (tmpfs, size-capped), a private ``/proc``, a minimal ``/dev``, and the
   folder of its own ZeroMQ sockets (IPC transport, so it needs no network).
 
@@ -29,7 +30,8 @@ Limits (environment variables read when a kernel starts):
 
 ``MEDEFF_UNSANDBOXED=1`` runs kernels unsandboxed (only for trusted notebooks, e.g. the
 instructor's own solutions); ``MEDEFF_BWRAP`` names the bwrap binary (default: on PATH).
-Check the sandbox on a machine with ``python -m medeff.sandbox``.
+Check the sandbox on a machine with ``python -m medeff.sandbox``; measure its cost per
+submission with ``python -m medeff.sandbox bench N``.
 """
 
 from __future__ import annotations
@@ -529,9 +531,44 @@ class HideHiddenTests(NbGraderPreprocessor):
         return nb, resources
 
 
+def bench(n: int = 4, rounds: int = 2, assignment: str = "a0_counting_costs") -> list[dict]:
+    """Time autograding ``n`` copies of a solution with and without the sandbox.
+
+    One ``nbgrader autograde`` run per mode and round (modes alternate, same temporary
+    course copy), so both see the same machine load. Returns one row per run.
+    """
+    import time
+
+    from . import course
+
+    root = course.find_root()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="medeff-bench-") as tmp:
+        copy = course.copy_course(root, Path(tmp))
+        course.generate_release(copy, assignment)
+        students = [f"s{i}" for i in range(n)]
+        for s in students:
+            course.submit(copy, assignment, s, copy / "solutions" / assignment)
+        for r in range(rounds):
+            for sandboxed in (True, False) if r % 2 == 0 else (False, True):
+                start = time.perf_counter()
+                scores = course.autograde_submitted(copy, assignment, students, fast=True,
+                                                    sandbox=sandboxed)
+                seconds = time.perf_counter() - start
+                rows.append({"sandbox": sandboxed, "round": r, "seconds": seconds,
+                             "per_submission": seconds / n,
+                             "scores": sorted({(v.auto_score, v.auto_max)
+                                               for v in scores.values()})})
+                print(f"round {r} {'sandbox' if sandboxed else 'plain  '}: {seconds:6.1f} s, "
+                      f"{seconds / n:5.1f} s per submission, scores {rows[-1]['scores']}",
+                      flush=True)
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m medeff.sandbox``: can this machine run the autograding sandbox?"""
-    del argv
+    """``python -m medeff.sandbox [check | bench N]``: can this machine run the sandbox,
+    and what does it cost per submission?"""
+    args = list(sys.argv[1:] if argv is None else argv)
     reason = problem()
     if reason:
         print(reason, file=sys.stderr)
@@ -539,6 +576,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits = Limits.from_env()
     user = "nobody (grader is root)" if _run_as_nobody() else f"uid {os.getuid()}"
     print(f"sandbox ok: {bwrap_path()}, kernels run as {user}; limits {limits}")
+    if args[:1] == ["bench"]:
+        rows = bench(int(args[1]) if len(args) > 1 else 4)
+        mean = {m: sum(r["per_submission"] for r in rows if r["sandbox"] == m)
+                / sum(r["sandbox"] == m for r in rows) for m in (True, False)}
+        print(f"per submission: {mean[True]:.2f} s sandboxed, {mean[False]:.2f} s plain: "
+              f"overhead {100 * (mean[True] / mean[False] - 1):+.0f} % "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     return 0
 
 
