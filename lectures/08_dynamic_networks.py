@@ -250,10 +250,12 @@ print(f"one slimmable checkpoint: {one / 1e3:.0f} kB (of which switchable BN {bn
       f"vs the zoo of {len(WIDTHS)} nets: {zoo_bytes / 1e3:.0f} kB ({zoo_bytes / one:.2f}x)")
 
 # %% [markdown]
-# How to read the table: the differences per width are from one seed each (the separately
-# trained nets differ by about a point between seeds, lecture 03), so only differences
-# clearly larger than that mean something. The byte count is exact: the zoo stores the
-# narrow nets' weights again, the slimmable net stores only the widest plus a BN per width.
+# How to read the table: every entry is one seed, so a difference means something only if
+# it is clearly larger than the seed-to-seed spread (exercise 4 measures it). The slimmable
+# net's BN statistics are recalibrated for each configuration (`dyn.calibrate_bn`); the
+# separately trained nets keep the statistics of their training, as deployed. The byte
+# count is exact: the zoo stores the narrow nets' weights again, the slimmable net stores
+# only the widest plus a BN per width.
 #
 # ## 4. Dynamic quantization for video (briefly)
 #

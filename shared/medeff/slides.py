@@ -18,7 +18,7 @@ repository root puts them in ``node_modules/``) are copied next to the deck into
 anywhere without a network. Mermaid (loaded as an ES module from a CDN) is left out of
 the template: the decks have no Mermaid diagrams. :func:`remote_references` lists what a
 deck would still fetch from the network (a test keeps it empty).
-Explained in: ``lectures/papers/reproduction_template`` ("How to build the slides").
+Explained in: ``lectures/papers/reproduction_template`` ("How to use this template").
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ ASSET_FILES: dict[str, tuple[str, ...]] = {
     "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
 }
 MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
+# printed tables stay on one line per row (scroll sideways instead of wrapping)
+DECK_CSS = """
+.reveal .jp-OutputArea-output pre { font-size: 13px !important; line-height: 1.3 !important; white-space: pre !important; overflow-x: auto; }
+.reveal .jp-OutputArea-output img { max-height: 420px; }
+"""
 
 _REMOTE = re.compile(
     r"""<script\b[^>]*\bsrc\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)"""
@@ -113,8 +118,9 @@ def local_references(html: str) -> list[str]:
                    if not re.match(r"(?:[a-z]+:|//|#|data:)", u, re.IGNORECASE)})
 
 
-def exporter(assets: str = ASSETS_DIR):
-    """nbconvert's ``SlidesExporter`` pointed at the local copies under ``assets``."""
+def exporter(assets: str = ASSETS_DIR, show_code: bool = False):
+    """nbconvert's ``SlidesExporter`` pointed at the local copies under ``assets``; code
+    cells show only their outputs unless ``show_code``."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
@@ -127,6 +133,7 @@ def exporter(assets: str = ASSETS_DIR):
     c.SlidesExporter.jquery_url = f"{assets}/jquery/dist/jquery.min.js"
     c.SlidesExporter.exclude_input_prompt = True
     c.SlidesExporter.exclude_output_prompt = True
+    c.SlidesExporter.exclude_input = not show_code
     exp = SlidesExporter(config=c)
     # not a configurable trait: an ES-module import from a CDN; our decks have no Mermaid
     exp.mermaid_js_url = f"{assets}/no-mermaid.mjs"
@@ -135,11 +142,12 @@ def exporter(assets: str = ASSETS_DIR):
 
 def build_deck(notebook: Path | str, out_dir: Path | str | None = None, *,
                execute: bool = True, fast: bool = False, modules: Path | None = None,
-               timeout: int = 900) -> Path:
+               timeout: int = 900, show_code: bool = False) -> Path:
     """Write ``out_dir/<name>.slides.html`` (default ``build/slides``) and its assets.
 
     With ``execute`` the notebook is run first (in its own folder, ``MEDEFF_FAST=1`` when
-    ``fast``) so the slides show results; a failing cell raises ``RuntimeError``.
+    ``fast``) so the slides show results; a failing cell raises ``RuntimeError``. Code
+    cells show their outputs only, unless ``show_code``.
     Returns the path of the deck. Explained in: the reproduction template.
     """
     import nbformat
@@ -163,7 +171,9 @@ def build_deck(notebook: Path | str, out_dir: Path | str | None = None, *,
     (out / ASSETS_DIR / "no-mermaid.mjs").write_text(
         "// the decks use no Mermaid diagrams; this stub replaces the CDN module\n"
         "export default { initialize() {} };\n", encoding="utf-8")
-    body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
+    body, _ = exporter(show_code=show_code).from_notebook_node(
+        nb, resources={"metadata": {"name": notebook.stem}})
+    body = body.replace("</head>", f"<style>{DECK_CSS}</style>\n</head>", 1)
     remote = remote_references(body)
     if remote:
         raise RuntimeError(f"the deck would load {remote} from the network")
@@ -178,11 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output folder (build/slides)")
     parser.add_argument("--no-execute", action="store_true", help="convert without running")
     parser.add_argument("--fast", action="store_true", help="execute with MEDEFF_FAST=1")
+    parser.add_argument("--show-code", action="store_true", help="show code cells' input too")
     args = parser.parse_args(argv)
     for nb in args.notebooks:
         if nb.suffix == ".py":  # the jupytext twin: use its notebook
             nb = nb.with_suffix(".ipynb")
-        deck = build_deck(nb, args.out, execute=not args.no_execute, fast=args.fast)
+        deck = build_deck(nb, args.out, execute=not args.no_execute, fast=args.fast,
+                          show_code=args.show_code)
         print(f"wrote {deck} (open it in a browser; works offline)")
     return 0
 
