@@ -12,7 +12,8 @@ Zero FLOP, Zero Parameter Alternative to Spatial Convolutions" (Bichen Wu et al.
 
 This is the course's miniature: the grouping (one unshifted group and one group per
 direction +-z, +-y, +-x, a one-voxel shift, zeros shifted in) is our choice, not the
-authors' code. Explained in: the worked reproduction ``lectures/papers/gsp_conv_reproduction``.
+authors' code. Explained in: the worked reproduction ``lectures/papers/gsp_conv_reproduction``
+(the cost argument is that of lecture 01: cheaper than a full spatial convolution).
 """
 
 from __future__ import annotations
