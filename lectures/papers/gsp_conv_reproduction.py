@@ -147,7 +147,7 @@ print(f"one 16->16 layer: 3x3x3 {lm['3x3x3']:,} MACs, GSP {lm['GSP']:,} ({lm['3x
 # | | |
 # | --- | --- |
 # | data | PROMISE12 (prostate MRI, 50 training volumes), BraTS18 (brain tumour MRI, 285 volumes) |
-# | baselines | the same 3-D segmentation networks with $3\times3\times3$ convolutions; pointwise-only variants |
+# | baselines | the same 3-D segmentation networks with $3\times3\times3$ convolutions (the paper lists its variants and ablations) |
 # | metrics | Dice; parameters; FLOPs |
 # | results | comparable or better Dice with far fewer parameters and FLOPs (see the paper's tables; we do not quote numbers we have not checked) |
 #
