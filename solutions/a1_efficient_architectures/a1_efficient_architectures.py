@@ -24,19 +24,26 @@
 # | question | what | points |
 # | --- | --- | --- |
 # | 1 | `depthwise_separable_macs`: the cost formula of MobileNet | 10 |
-# | 2 | `DepthwiseSeparableConv`: the MobileNet block | 20 |
-# | 3 | `channel_shuffle`: ShuffleNet's channel shuffle | 20 |
-# | 4 | `GhostModule`: GhostNet's Ghost module | 30 |
-# | 5 | a small network from your blocks: its MACs, parameters and the Ghost saving | 20 |
+# | 2 | `DepthwiseSeparableConv`: the MobileNet block | 15 |
+# | 3 | `channel_shuffle`: ShuffleNet's channel shuffle | 15 |
+# | 4 | `GhostModule`: GhostNet's Ghost module | 25 |
+# | 5 | a small network from your blocks: (a) build it, (b) its MACs and parameters, (c) the Ghost saving | 5 + 5 + 5 |
+# | 6 | written: why the depthwise convolution is slower than its MAC count says | 10 |
+# | 7 | written: what the channel shuffle buys, and what it cannot | 10 |
 #
-# 5 questions, 100 points. Nothing is trained; the whole notebook runs in a few seconds.
+# 7 questions, 100 points (80 autograded, 20 for two written answers that a TA grades by
+# hand). Nothing is trained; the whole notebook runs in a few seconds.
 #
 # **Rules.** Write your code between `# YOUR CODE HERE` and the end of the cell (delete the
 # `raise NotImplementedError()`). Do not rename the functions and classes. Define them in
-# this notebook: importing them from `medeff` scores nothing. The visible checks under each
-# question are a subset of the grading tests; hidden tests use random shapes and compare
-# your code with reference implementations, so a correct implementation written in your
-# own way gets full marks.
+# this notebook yourself: while your answers are graded, medeff's own versions
+# (`medeff.models.efficient.DepthwiseSeparableConv`, `channel_shuffle`, `GhostModule`, the
+# MAC formulas) raise an error, so importing, subclassing or wrapping them scores nothing.
+# The visible checks under each question are a subset of the grading tests; hidden tests
+# use random shapes and compare your code with reference implementations, so a correct
+# implementation written in your own way gets full marks. Each question is graded on its
+# own: question 5 is graded with reference versions of your blocks from questions 2 and 4,
+# so a mistake there is not paid twice.
 
 # %%
 import math
@@ -98,127 +105,35 @@ import random as _random
 import torch as _torch
 from torch import nn as _nn
 
+import medeff as me
+from medeff import grading as _g
 
-def _layer_order(module, x, types=(_nn.Conv2d, _nn.BatchNorm2d, _nn.Linear)):
-    """Conv/BN/Linear modules in the order they run on x (not the order they were defined)."""
-    order = []
-    handles = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-               for m in module.modules() if isinstance(m, types)]
-    try:
-        with _torch.no_grad():
-            module(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return order
+# medeff's versions of the graded blocks raise while the answers run (a wrapper earns nothing)
+_BLOCKED = ("medeff.models.efficient.depthwise_separable_macs",
+            "medeff.models.efficient.standard_conv_macs",
+            "medeff.models.efficient.DepthwiseSeparableConv",
+            "medeff.models.efficient.channel_shuffle", "medeff.models.efficient.ChannelShuffle",
+            "medeff.models.efficient.ShuffleUnit", "medeff.models.efficient.GhostModule")
 
 
-def _randomize_bn(module, gen):
-    for m in module.modules():
-        if isinstance(m, _nn.BatchNorm2d):
-            with _torch.no_grad():
-                m.weight.copy_(_torch.randn(m.weight.shape, generator=gen))
-                m.bias.copy_(_torch.randn(m.bias.shape, generator=gen) * 0.5)
-                m.running_mean.copy_(_torch.randn(m.running_mean.shape, generator=gen) * 0.5)
-                m.running_var.copy_(_torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def _copy_weights(ref, student, x):
-    """Load the reference's layers into the student's, matched by execution order."""
-    a, b = _layer_order(ref, x), _layer_order(student, x)
-    assert [type(m).__name__ for m in b] == [type(m).__name__ for m in a], (
-        f"layers run in the order {[type(m).__name__ for m in b]}, "
-        f"expected {[type(m).__name__ for m in a]}")
-    for ma, mb in zip(a, b, strict=True):
-        try:
-            mb.load_state_dict(ma.state_dict())
-        except RuntimeError as err:
-            raise AssertionError(f"{mb} does not match the reference layer {ma}: {err}") from err
-
-
-def _same_behaviour(ref, student, x, gen, what):
-    """Give both the same (randomized) weights; outputs must agree in eval and train mode."""
-    _randomize_bn(ref, gen)
-    _copy_weights(ref, student, x)
-    ref.eval()
-    student.eval()
-    with _torch.no_grad():
-        want, got = ref(x), student(x)
-    assert got.shape == want.shape, f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    err = (got - want).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (eval mode)"
-    ref.train()
-    student.train()
-    with _torch.no_grad():
-        err = (student(x) - ref(x)).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (train mode)"
-
-
-def _n_params(m):
-    return sum(p.numel() for p in m.parameters())
-
-
-def _defined_here(obj, name):
-    import medeff.models.efficient as _ef
-    assert getattr(obj, "__module__", None) == "__main__", (
-        f"{name} must be defined in this notebook, not imported")
-    if isinstance(obj, type):
-        assert not issubclass(obj, getattr(_ef, name)), f"{name} must not subclass medeff's {name}"
-    else:
-        assert obj is not getattr(_ef, name), f"{name} must not be medeff's {name}"
-
-
-class _RefDSConv(_nn.Module):
-    def __init__(self, cin, cout, stride=1):
-        super().__init__()
-        self.dw = _nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False)
-        self.bn1 = _nn.BatchNorm2d(cin)
-        self.pw = _nn.Conv2d(cin, cout, 1, bias=False)
-        self.bn2 = _nn.BatchNorm2d(cout)
-
-    def forward(self, x):
-        return _torch.relu(self.bn2(self.pw(_torch.relu(self.bn1(self.dw(x))))))
-
-
-class _RefGhost(_nn.Module):
-    def __init__(self, cin, cout, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
-        super().__init__()
-        self.cout = cout
-        init = _math.ceil(cout / ratio)
-        new = init * (ratio - 1)
-        self.primary = _nn.Sequential(
-            _nn.Conv2d(cin, init, kernel_size, stride, kernel_size // 2, bias=False),
-            _nn.BatchNorm2d(init), _nn.ReLU() if relu else _nn.Identity())
-        self.cheap = _nn.Sequential(
-            _nn.Conv2d(init, new, dw_size, 1, dw_size // 2, groups=init, bias=False),
-            _nn.BatchNorm2d(new), _nn.ReLU() if relu else _nn.Identity())
-
-    def forward(self, x):
-        x1 = self.primary(x)
-        return _torch.cat([x1, self.cheap(x1)], dim=1)[:, :self.cout]
-
-
-def _ref_shuffle(x, groups):
-    n, c, h, w = x.shape
-    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
-
-_defined_here(depthwise_separable_macs, "depthwise_separable_macs")
-_rng = _random.Random(1401)
-for _ in range(25):
-    m, n, k = _rng.randint(1, 96), _rng.randint(1, 96), _rng.choice([1, 3, 5, 7])
-    h, w = _rng.randint(1, 40), _rng.randint(1, 40)
-    want = k * k * m * h * w + m * n * h * w
-    got = depthwise_separable_macs(m, n, k, h, w)
-    assert isinstance(got, int) and not isinstance(got, bool), f"return an int, got {type(got).__name__}"
-    assert got == want, f"depthwise_separable_macs{(m, n, k, h, w)} = {got}, expected {want}"
-# and against an operator-level count of real layers
-_pair = _nn.Sequential(_nn.Conv2d(12, 12, 5, 2, 2, groups=12, bias=False), _nn.Conv2d(12, 20, 1, bias=False))
-_want = me.count_macs(_pair, (12, 17, 23))
-assert depthwise_separable_macs(12, 20, 5, 9, 12) == _want, f"expected {_want} (as me.count_macs counts)"
+_g.defined_in_notebook(depthwise_separable_macs, "depthwise_separable_macs")
+with _g.unusable(*_BLOCKED):
+    _rng = _random.Random(1401)
+    for _ in range(25):
+        m, n, k = _rng.randint(1, 96), _rng.randint(1, 96), _rng.choice([1, 3, 5, 7])
+        h, w = _rng.randint(1, 40), _rng.randint(1, 40)
+        want = k * k * m * h * w + m * n * h * w
+        got = depthwise_separable_macs(m, n, k, h, w)
+        assert isinstance(got, int) and not isinstance(got, bool), f"return an int, got {type(got).__name__}"
+        assert got == want, f"depthwise_separable_macs{(m, n, k, h, w)} = {got}, expected {want}"
+    # and against an operator-level count of real layers
+    _pair = _nn.Sequential(_nn.Conv2d(12, 12, 5, 2, 2, groups=12, bias=False), _nn.Conv2d(12, 20, 1, bias=False))
+    _want = me.count_macs(_pair, (12, 17, 23))
+    assert depthwise_separable_macs(12, 20, 5, 9, 12) == _want, f"expected {_want} (as me.count_macs counts)"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Question 2 (20 points)
+# ### Question 2 (15 points)
 #
 # Write the MobileNet block `DepthwiseSeparableConv(in_channels, out_channels, stride=1)`,
 # an `nn.Module` whose `forward(x)` applies, in this order:
@@ -235,6 +150,11 @@ assert depthwise_separable_macs(12, 20, 5, 9, 12) == _want, f"expected {_want} (
 #   [`torch.nn.BatchNorm2d`](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html),
 #   [`torch.nn.ReLU`](https://pytorch.org/docs/stable/generated/torch.nn.ReLU.html).
 # - Parameters: $9M + 2M + MN + 2N$ (each BatchNorm has a weight and a bias per channel).
+#
+# The tests give your block and a reference the same weights by matching the `nn.Conv2d`
+# and `nn.BatchNorm2d` **modules** in the order they run, so use these modules (not
+# `F.conv2d`) with PyTorch's default BatchNorm settings (`eps=1e-5`, `momentum=0.1`); the
+# outputs must then agree to within 1e-4 in eval and in train mode.
 
 # %% nbgrader={"grade": false, "grade_id": "q2-solution", "locked": false, "schema_version": 3, "solution": true}
 class DepthwiseSeparableConv(nn.Module):
@@ -258,7 +178,7 @@ class DepthwiseSeparableConv(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "q2-tests", "locked": true, "points": 20, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "q2-tests", "locked": true, "points": 15, "schema_version": 3, "solution": false}
 _block = DepthwiseSeparableConv(16, 32, stride=2)
 _out = _block(torch.randn(2, 16, 28, 28))
 assert _out.shape == (2, 32, 14, 14), f"output shape {tuple(_out.shape)}, expected (2, 32, 14, 14)"
@@ -274,77 +194,18 @@ import random as _random
 import torch as _torch
 from torch import nn as _nn
 
+import medeff as me
+from medeff import grading as _g
 
-def _layer_order(module, x, types=(_nn.Conv2d, _nn.BatchNorm2d, _nn.Linear)):
-    """Conv/BN/Linear modules in the order they run on x (not the order they were defined)."""
-    order = []
-    handles = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-               for m in module.modules() if isinstance(m, types)]
-    try:
-        with _torch.no_grad():
-            module(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return order
+# medeff's versions of the graded blocks raise while the answers run (a wrapper earns nothing)
+_BLOCKED = ("medeff.models.efficient.depthwise_separable_macs",
+            "medeff.models.efficient.standard_conv_macs",
+            "medeff.models.efficient.DepthwiseSeparableConv",
+            "medeff.models.efficient.channel_shuffle", "medeff.models.efficient.ChannelShuffle",
+            "medeff.models.efficient.ShuffleUnit", "medeff.models.efficient.GhostModule")
 
 
-def _randomize_bn(module, gen):
-    for m in module.modules():
-        if isinstance(m, _nn.BatchNorm2d):
-            with _torch.no_grad():
-                m.weight.copy_(_torch.randn(m.weight.shape, generator=gen))
-                m.bias.copy_(_torch.randn(m.bias.shape, generator=gen) * 0.5)
-                m.running_mean.copy_(_torch.randn(m.running_mean.shape, generator=gen) * 0.5)
-                m.running_var.copy_(_torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def _copy_weights(ref, student, x):
-    """Load the reference's layers into the student's, matched by execution order."""
-    a, b = _layer_order(ref, x), _layer_order(student, x)
-    assert [type(m).__name__ for m in b] == [type(m).__name__ for m in a], (
-        f"layers run in the order {[type(m).__name__ for m in b]}, "
-        f"expected {[type(m).__name__ for m in a]}")
-    for ma, mb in zip(a, b, strict=True):
-        try:
-            mb.load_state_dict(ma.state_dict())
-        except RuntimeError as err:
-            raise AssertionError(f"{mb} does not match the reference layer {ma}: {err}") from err
-
-
-def _same_behaviour(ref, student, x, gen, what):
-    """Give both the same (randomized) weights; outputs must agree in eval and train mode."""
-    _randomize_bn(ref, gen)
-    _copy_weights(ref, student, x)
-    ref.eval()
-    student.eval()
-    with _torch.no_grad():
-        want, got = ref(x), student(x)
-    assert got.shape == want.shape, f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    err = (got - want).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (eval mode)"
-    ref.train()
-    student.train()
-    with _torch.no_grad():
-        err = (student(x) - ref(x)).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (train mode)"
-
-
-def _n_params(m):
-    return sum(p.numel() for p in m.parameters())
-
-
-def _defined_here(obj, name):
-    import medeff.models.efficient as _ef
-    assert getattr(obj, "__module__", None) == "__main__", (
-        f"{name} must be defined in this notebook, not imported")
-    if isinstance(obj, type):
-        assert not issubclass(obj, getattr(_ef, name)), f"{name} must not subclass medeff's {name}"
-    else:
-        assert obj is not getattr(_ef, name), f"{name} must not be medeff's {name}"
-
-
-class _RefDSConv(_nn.Module):
+class _RefDSConv(_nn.Module):  # trusted reference of question 2
     def __init__(self, cin, cout, stride=1):
         super().__init__()
         self.dw = _nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False)
@@ -356,51 +217,30 @@ class _RefDSConv(_nn.Module):
         return _torch.relu(self.bn2(self.pw(_torch.relu(self.bn1(self.dw(x))))))
 
 
-class _RefGhost(_nn.Module):
-    def __init__(self, cin, cout, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
-        super().__init__()
-        self.cout = cout
-        init = _math.ceil(cout / ratio)
-        new = init * (ratio - 1)
-        self.primary = _nn.Sequential(
-            _nn.Conv2d(cin, init, kernel_size, stride, kernel_size // 2, bias=False),
-            _nn.BatchNorm2d(init), _nn.ReLU() if relu else _nn.Identity())
-        self.cheap = _nn.Sequential(
-            _nn.Conv2d(init, new, dw_size, 1, dw_size // 2, groups=init, bias=False),
-            _nn.BatchNorm2d(new), _nn.ReLU() if relu else _nn.Identity())
-
-    def forward(self, x):
-        x1 = self.primary(x)
-        return _torch.cat([x1, self.cheap(x1)], dim=1)[:, :self.cout]
-
-
-def _ref_shuffle(x, groups):
-    n, c, h, w = x.shape
-    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
-
-_defined_here(DepthwiseSeparableConv, "DepthwiseSeparableConv")
-_rng = _random.Random(1402)
-_gen = _torch.Generator().manual_seed(1402)
-for _ in range(6):
-    cin, cout, s = _rng.randint(2, 24), _rng.randint(1, 24), _rng.choice([1, 2])
-    h = _rng.randint(5, 15)
-    blk = DepthwiseSeparableConv(cin, cout, stride=s)
-    assert isinstance(blk, _nn.Module), "DepthwiseSeparableConv must be an nn.Module"
-    x = _torch.randn(3, cin, h, h + 1, generator=_gen)
-    convs = [m for m in _layer_order(blk, x) if isinstance(m, _nn.Conv2d)]
-    assert len(convs) == 2, f"expected 2 convolutions to run, found {len(convs)}"
-    dw, pw = convs
-    assert dw.groups == cin and dw.in_channels == cin and dw.out_channels == cin, (
-        f"the first conv must be depthwise: groups={dw.groups}, expected {cin}")
-    assert dw.kernel_size == (3, 3) and dw.padding == (1, 1) and dw.stride == (s, s), (
-        f"depthwise conv: kernel 3, padding 1, stride {s}; got {dw}")
-    assert pw.kernel_size == (1, 1) and pw.groups == 1 and pw.out_channels == cout, f"pointwise conv wrong: {pw}"
-    assert dw.bias is None and pw.bias is None, "the convolutions have no bias"
-    want_p = 9 * cin + 2 * cin + cin * cout + 2 * cout
-    assert _n_params(blk) == want_p, f"({cin}, {cout}): {_n_params(blk)} parameters, expected {want_p}"
-    ho, wo = (h - 1) // s + 1, h // s + 1
-    assert me.count_macs(blk, (cin, h, h + 1)) == 9 * cin * ho * wo + cin * cout * ho * wo
-    _same_behaviour(_RefDSConv(cin, cout, s), blk, x, _gen, f"DepthwiseSeparableConv({cin}, {cout}, stride={s})")
+_g.defined_in_notebook(DepthwiseSeparableConv, "DepthwiseSeparableConv")
+with _g.unusable(*_BLOCKED):
+    _rng = _random.Random(1402)
+    _gen = _torch.Generator().manual_seed(1402)
+    for _ in range(6):
+        cin, cout, s = _rng.randint(2, 24), _rng.randint(1, 24), _rng.choice([1, 2])
+        h = _rng.randint(5, 15)
+        blk = DepthwiseSeparableConv(cin, cout, stride=s)
+        assert isinstance(blk, _nn.Module), "DepthwiseSeparableConv must be an nn.Module"
+        x = _torch.randn(3, cin, h, h + 1, generator=_gen)
+        convs = [m for m in _g.layer_order(blk, x) if isinstance(m, _nn.Conv2d)]
+        assert len(convs) == 2, f"expected 2 convolutions to run, found {len(convs)}"
+        dw, pw = convs
+        assert dw.groups == cin and dw.in_channels == cin and dw.out_channels == cin, (
+            f"the first conv must be depthwise: groups={dw.groups}, expected {cin}")
+        assert dw.kernel_size == (3, 3) and dw.padding == (1, 1) and dw.stride == (s, s), (
+            f"depthwise conv: kernel 3, padding 1, stride {s}; got {dw}")
+        assert pw.kernel_size == (1, 1) and pw.groups == 1 and pw.out_channels == cout, f"pointwise conv wrong: {pw}"
+        assert dw.bias is None and pw.bias is None, "the convolutions have no bias"
+        want_p = 9 * cin + 2 * cin + cin * cout + 2 * cout
+        assert _g.n_params(blk) == want_p, f"({cin}, {cout}): {_g.n_params(blk)} parameters, expected {want_p}"
+        ho, wo = (h - 1) // s + 1, h // s + 1
+        assert me.count_macs(blk, (cin, h, h + 1)) == 9 * cin * ho * wo + cin * cout * ho * wo
+        _g.same_behaviour(_RefDSConv(cin, cout, s), blk, x, gen=_gen, what=f"DepthwiseSeparableConv({cin}, {cout}, stride={s})")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -414,7 +254,7 @@ for _ in range(6):
 # $G=2$ the channel order `0 1 2 | 3 4 5` becomes `0 3 1 4 2 5`, so the next group
 # convolution's groups each receive channels from both previous groups.
 #
-# ### Question 3 (20 points)
+# ### Question 3 (15 points)
 #
 # Write `channel_shuffle(x, groups)` for an input `x` of shape (N, C, H, W). It returns a
 # tensor of the same shape with the channels permuted as above. If `C` is not divisible by
@@ -438,7 +278,7 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "q3-tests", "locked": true, "points": 20, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "q3-tests", "locked": true, "points": 15, "schema_version": 3, "solution": false}
 _x = torch.arange(6.0).view(1, 6, 1, 1)
 _y = channel_shuffle(_x, 2)
 assert _y.shape == (1, 6, 1, 1), f"shape {tuple(_y.shape)}, expected (1, 6, 1, 1)"
@@ -456,135 +296,48 @@ import random as _random
 import torch as _torch
 from torch import nn as _nn
 
+import medeff as me
+from medeff import grading as _g
 
-def _layer_order(module, x, types=(_nn.Conv2d, _nn.BatchNorm2d, _nn.Linear)):
-    """Conv/BN/Linear modules in the order they run on x (not the order they were defined)."""
-    order = []
-    handles = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-               for m in module.modules() if isinstance(m, types)]
-    try:
-        with _torch.no_grad():
-            module(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return order
+# medeff's versions of the graded blocks raise while the answers run (a wrapper earns nothing)
+_BLOCKED = ("medeff.models.efficient.depthwise_separable_macs",
+            "medeff.models.efficient.standard_conv_macs",
+            "medeff.models.efficient.DepthwiseSeparableConv",
+            "medeff.models.efficient.channel_shuffle", "medeff.models.efficient.ChannelShuffle",
+            "medeff.models.efficient.ShuffleUnit", "medeff.models.efficient.GhostModule")
 
 
-def _randomize_bn(module, gen):
-    for m in module.modules():
-        if isinstance(m, _nn.BatchNorm2d):
-            with _torch.no_grad():
-                m.weight.copy_(_torch.randn(m.weight.shape, generator=gen))
-                m.bias.copy_(_torch.randn(m.bias.shape, generator=gen) * 0.5)
-                m.running_mean.copy_(_torch.randn(m.running_mean.shape, generator=gen) * 0.5)
-                m.running_var.copy_(_torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def _copy_weights(ref, student, x):
-    """Load the reference's layers into the student's, matched by execution order."""
-    a, b = _layer_order(ref, x), _layer_order(student, x)
-    assert [type(m).__name__ for m in b] == [type(m).__name__ for m in a], (
-        f"layers run in the order {[type(m).__name__ for m in b]}, "
-        f"expected {[type(m).__name__ for m in a]}")
-    for ma, mb in zip(a, b, strict=True):
-        try:
-            mb.load_state_dict(ma.state_dict())
-        except RuntimeError as err:
-            raise AssertionError(f"{mb} does not match the reference layer {ma}: {err}") from err
-
-
-def _same_behaviour(ref, student, x, gen, what):
-    """Give both the same (randomized) weights; outputs must agree in eval and train mode."""
-    _randomize_bn(ref, gen)
-    _copy_weights(ref, student, x)
-    ref.eval()
-    student.eval()
-    with _torch.no_grad():
-        want, got = ref(x), student(x)
-    assert got.shape == want.shape, f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    err = (got - want).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (eval mode)"
-    ref.train()
-    student.train()
-    with _torch.no_grad():
-        err = (student(x) - ref(x)).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (train mode)"
-
-
-def _n_params(m):
-    return sum(p.numel() for p in m.parameters())
-
-
-def _defined_here(obj, name):
-    import medeff.models.efficient as _ef
-    assert getattr(obj, "__module__", None) == "__main__", (
-        f"{name} must be defined in this notebook, not imported")
-    if isinstance(obj, type):
-        assert not issubclass(obj, getattr(_ef, name)), f"{name} must not subclass medeff's {name}"
-    else:
-        assert obj is not getattr(_ef, name), f"{name} must not be medeff's {name}"
-
-
-class _RefDSConv(_nn.Module):
-    def __init__(self, cin, cout, stride=1):
-        super().__init__()
-        self.dw = _nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False)
-        self.bn1 = _nn.BatchNorm2d(cin)
-        self.pw = _nn.Conv2d(cin, cout, 1, bias=False)
-        self.bn2 = _nn.BatchNorm2d(cout)
-
-    def forward(self, x):
-        return _torch.relu(self.bn2(self.pw(_torch.relu(self.bn1(self.dw(x))))))
-
-
-class _RefGhost(_nn.Module):
-    def __init__(self, cin, cout, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
-        super().__init__()
-        self.cout = cout
-        init = _math.ceil(cout / ratio)
-        new = init * (ratio - 1)
-        self.primary = _nn.Sequential(
-            _nn.Conv2d(cin, init, kernel_size, stride, kernel_size // 2, bias=False),
-            _nn.BatchNorm2d(init), _nn.ReLU() if relu else _nn.Identity())
-        self.cheap = _nn.Sequential(
-            _nn.Conv2d(init, new, dw_size, 1, dw_size // 2, groups=init, bias=False),
-            _nn.BatchNorm2d(new), _nn.ReLU() if relu else _nn.Identity())
-
-    def forward(self, x):
-        x1 = self.primary(x)
-        return _torch.cat([x1, self.cheap(x1)], dim=1)[:, :self.cout]
-
-
-def _ref_shuffle(x, groups):
+def _ref_shuffle(x, groups):  # trusted reference of question 3
     n, c, h, w = x.shape
     return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 
-_defined_here(channel_shuffle, "channel_shuffle")
-_rng = _random.Random(1403)
-_gen = _torch.Generator().manual_seed(1403)
-for _ in range(20):
-    g, k = _rng.randint(1, 8), _rng.randint(1, 8)
-    n, h, w = _rng.randint(1, 3), _rng.randint(1, 6), _rng.randint(1, 6)
-    c = g * k
-    x = _torch.randn(n, c, h, w, generator=_gen)
-    x_copy = x.clone()
-    y = channel_shuffle(x, g)
-    assert _torch.equal(x, x_copy), "channel_shuffle must not modify its input"
-    assert isinstance(y, _torch.Tensor) and y.shape == x.shape, f"shape {tuple(getattr(y, 'shape', ()))}, expected {tuple(x.shape)}"
-    assert _torch.equal(y, _ref_shuffle(x, g)), f"wrong permutation for C={c}, groups={g}"
-    # a permutation of the channels, whose inverse is the shuffle with C // groups groups
-    idx = _torch.arange(c, dtype=_torch.float32).view(1, c, 1, 1)
-    perm = channel_shuffle(idx, g).flatten().long()
-    assert sorted(perm.tolist()) == list(range(c)), "the output channels must be a permutation of the input channels"
-    assert _torch.equal(channel_shuffle(y, c // g), x), "shuffling with C // groups must undo the shuffle"
-for c, g in ((6, 4), (10, 3), (7, 2), (12, 5)):
-    try:
-        channel_shuffle(_torch.zeros(2, c, 3, 3), g)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"{c} channels in {g} groups must raise ValueError")
+
+_g.defined_in_notebook(channel_shuffle, "channel_shuffle")
+with _g.unusable(*_BLOCKED):
+    _rng = _random.Random(1403)
+    _gen = _torch.Generator().manual_seed(1403)
+    for _ in range(20):
+        g, k = _rng.randint(1, 8), _rng.randint(1, 8)
+        n, h, w = _rng.randint(1, 3), _rng.randint(1, 6), _rng.randint(1, 6)
+        c = g * k
+        x = _torch.randn(n, c, h, w, generator=_gen)
+        x_copy = x.clone()
+        y = channel_shuffle(x, g)
+        assert _torch.equal(x, x_copy), "channel_shuffle must not modify its input"
+        assert isinstance(y, _torch.Tensor) and y.shape == x.shape, f"shape {tuple(getattr(y, 'shape', ()))}, expected {tuple(x.shape)}"
+        assert _torch.equal(y, _ref_shuffle(x, g)), f"wrong permutation for C={c}, groups={g}"
+        # a permutation of the channels, whose inverse is the shuffle with C // groups groups
+        idx = _torch.arange(c, dtype=_torch.float32).view(1, c, 1, 1)
+        perm = channel_shuffle(idx, g).flatten().long()
+        assert sorted(perm.tolist()) == list(range(c)), "the output channels must be a permutation of the input channels"
+        assert _torch.equal(channel_shuffle(y, c // g), x), "shuffling with C // groups must undo the shuffle"
+    for c, g in ((6, 4), (10, 3), (7, 2), (12, 5)):
+        try:
+            channel_shuffle(_torch.zeros(2, c, 3, 3), g)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"{c} channels in {g} groups must raise ValueError")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -597,10 +350,12 @@ for c, g in ((6, 4), (10, 3), (7, 2), (12, 5)):
 # are concatenated, and the result is cut to $n$ channels. Its cost is about $1/s$ of an
 # ordinary convolution with the same output.
 #
-# ### Question 4 (30 points)
+# ### Question 4 (25 points)
 #
-# Write `GhostModule(in_channels, out_channels, ratio=2, kernel_size=1, dw_size=3, stride=1,
-# relu=True)` as in the GhostNet paper's code (huawei-noah/ghostnet):
+# Write `GhostModule(in_channels, out_channels, *, ratio=2, kernel_size=1, dw_size=3,
+# stride=1, relu=True)` as in the GhostNet paper's code (huawei-noah/ghostnet); the
+# arguments after `out_channels` are keyword-only (`GhostModule(16, 32, ratio=3)`), so
+# `GhostModule(16, 32, 3)` cannot be misread as a kernel size:
 #
 # - **primary conv**: `Conv2d(in_channels, init_channels, kernel_size, stride,
 #   padding=kernel_size // 2, bias=False)` with `init_channels = ceil(out_channels / ratio)`,
@@ -610,6 +365,11 @@ for c, g in ((6, 4), (10, 3), (7, 2), (12, 5)):
 #   groups=init_channels, bias=False)`, then `BatchNorm2d`, then ReLU if `relu`;
 # - `forward` returns the primary output and the cheap output concatenated along the
 #   channels, cut to the first `out_channels` channels.
+#
+# The tests give your module and a reference the same weights by matching the
+# `nn.Conv2d` and `nn.BatchNorm2d` **modules** in the order they run, so build the layers
+# from these modules (not `F.conv2d`), with PyTorch's default BatchNorm settings
+# (`eps=1e-5`, `momentum=0.1`); the outputs must then agree to within 1e-4.
 #
 # Hints:
 # - [`torch.cat`](https://pytorch.org/docs/stable/generated/torch.cat.html),
@@ -623,8 +383,8 @@ for c, g in ((6, 4), (10, 3), (7, 2), (12, 5)):
 class GhostModule(nn.Module):
     """Primary conv -> intrinsic maps; cheap depthwise conv on them -> ghost maps; concatenate."""
 
-    def __init__(self, in_channels: int, out_channels: int, ratio: int = 2, kernel_size: int = 1,
-                 dw_size: int = 3, stride: int = 1, relu: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, *, ratio: int = 2,
+                 kernel_size: int = 1, dw_size: int = 3, stride: int = 1, relu: bool = True):
         super().__init__()
         ### BEGIN SOLUTION
         self.out_channels = out_channels
@@ -651,11 +411,11 @@ class GhostModule(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "q4-tests", "locked": true, "points": 30, "schema_version": 3, "solution": false}
-_g = GhostModule(16, 32)
-_out = _g(torch.randn(2, 16, 14, 14))
+# %% nbgrader={"grade": true, "grade_id": "q4-tests", "locked": true, "points": 25, "schema_version": 3, "solution": false}
+_ghost = GhostModule(16, 32)
+_out = _ghost(torch.randn(2, 16, 14, 14))
 assert _out.shape == (2, 32, 14, 14), f"output shape {tuple(_out.shape)}, expected (2, 32, 14, 14)"
-_n = sum(p.numel() for p in _g.parameters())
+_n = sum(p.numel() for p in _ghost.parameters())
 # primary 16*16 + BN 2*16, cheap 16*9 + BN 2*16
 assert _n == 16 * 16 + 32 + 16 * 9 + 32, f"{_n} parameters, expected {16 * 16 + 32 + 16 * 9 + 32}"
 _odd = GhostModule(8, 7, ratio=3, kernel_size=3, stride=2)(torch.randn(1, 8, 10, 10))
@@ -667,90 +427,19 @@ import random as _random
 import torch as _torch
 from torch import nn as _nn
 
+import medeff as me
+from medeff import grading as _g
 
-def _layer_order(module, x, types=(_nn.Conv2d, _nn.BatchNorm2d, _nn.Linear)):
-    """Conv/BN/Linear modules in the order they run on x (not the order they were defined)."""
-    order = []
-    handles = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-               for m in module.modules() if isinstance(m, types)]
-    try:
-        with _torch.no_grad():
-            module(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return order
+# medeff's versions of the graded blocks raise while the answers run (a wrapper earns nothing)
+_BLOCKED = ("medeff.models.efficient.depthwise_separable_macs",
+            "medeff.models.efficient.standard_conv_macs",
+            "medeff.models.efficient.DepthwiseSeparableConv",
+            "medeff.models.efficient.channel_shuffle", "medeff.models.efficient.ChannelShuffle",
+            "medeff.models.efficient.ShuffleUnit", "medeff.models.efficient.GhostModule")
 
 
-def _randomize_bn(module, gen):
-    for m in module.modules():
-        if isinstance(m, _nn.BatchNorm2d):
-            with _torch.no_grad():
-                m.weight.copy_(_torch.randn(m.weight.shape, generator=gen))
-                m.bias.copy_(_torch.randn(m.bias.shape, generator=gen) * 0.5)
-                m.running_mean.copy_(_torch.randn(m.running_mean.shape, generator=gen) * 0.5)
-                m.running_var.copy_(_torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def _copy_weights(ref, student, x):
-    """Load the reference's layers into the student's, matched by execution order."""
-    a, b = _layer_order(ref, x), _layer_order(student, x)
-    assert [type(m).__name__ for m in b] == [type(m).__name__ for m in a], (
-        f"layers run in the order {[type(m).__name__ for m in b]}, "
-        f"expected {[type(m).__name__ for m in a]}")
-    for ma, mb in zip(a, b, strict=True):
-        try:
-            mb.load_state_dict(ma.state_dict())
-        except RuntimeError as err:
-            raise AssertionError(f"{mb} does not match the reference layer {ma}: {err}") from err
-
-
-def _same_behaviour(ref, student, x, gen, what):
-    """Give both the same (randomized) weights; outputs must agree in eval and train mode."""
-    _randomize_bn(ref, gen)
-    _copy_weights(ref, student, x)
-    ref.eval()
-    student.eval()
-    with _torch.no_grad():
-        want, got = ref(x), student(x)
-    assert got.shape == want.shape, f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    err = (got - want).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (eval mode)"
-    ref.train()
-    student.train()
-    with _torch.no_grad():
-        err = (student(x) - ref(x)).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (train mode)"
-
-
-def _n_params(m):
-    return sum(p.numel() for p in m.parameters())
-
-
-def _defined_here(obj, name):
-    import medeff.models.efficient as _ef
-    assert getattr(obj, "__module__", None) == "__main__", (
-        f"{name} must be defined in this notebook, not imported")
-    if isinstance(obj, type):
-        assert not issubclass(obj, getattr(_ef, name)), f"{name} must not subclass medeff's {name}"
-    else:
-        assert obj is not getattr(_ef, name), f"{name} must not be medeff's {name}"
-
-
-class _RefDSConv(_nn.Module):
-    def __init__(self, cin, cout, stride=1):
-        super().__init__()
-        self.dw = _nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False)
-        self.bn1 = _nn.BatchNorm2d(cin)
-        self.pw = _nn.Conv2d(cin, cout, 1, bias=False)
-        self.bn2 = _nn.BatchNorm2d(cout)
-
-    def forward(self, x):
-        return _torch.relu(self.bn2(self.pw(_torch.relu(self.bn1(self.dw(x))))))
-
-
-class _RefGhost(_nn.Module):
-    def __init__(self, cin, cout, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
+class _RefGhost(_nn.Module):  # trusted reference of question 4
+    def __init__(self, cin, cout, *, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
         super().__init__()
         self.cout = cout
         init = _math.ceil(cout / ratio)
@@ -767,48 +456,46 @@ class _RefGhost(_nn.Module):
         return _torch.cat([x1, self.cheap(x1)], dim=1)[:, :self.cout]
 
 
-def _ref_shuffle(x, groups):
-    n, c, h, w = x.shape
-    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
-
-_defined_here(GhostModule, "GhostModule")
-_rng = _random.Random(1404)
-_gen = _torch.Generator().manual_seed(1404)
-_cases = [(_rng.randint(1, 20), _rng.randint(1, 40), _rng.choice([2, 3, 4]), _rng.choice([1, 3]),
-           _rng.choice([1, 3, 5]), _rng.choice([1, 2]), _rng.choice([True, False])) for _ in range(8)]
-_cases += [(6, 9, 2, 1, 3, 1, False), (5, 10, 5, 3, 3, 2, True)]
-for cin, cout, ratio, k, d, s, relu in _cases:
-    args = dict(ratio=ratio, kernel_size=k, dw_size=d, stride=s, relu=relu)
-    what = f"GhostModule({cin}, {cout}, {args})"
-    mod = GhostModule(cin, cout, **args)
-    h = _rng.randint(4, 12)
-    x = _torch.randn(2, cin, h, h + 2, generator=_gen)
-    init = _math.ceil(cout / ratio)
-    new = init * (ratio - 1)
-    convs = [m for m in _layer_order(mod, x) if isinstance(m, _nn.Conv2d)]
-    assert len(convs) == 2, f"{what}: expected 2 convolutions to run, found {len(convs)}"
-    prim, cheap = convs
-    assert prim.out_channels == init and prim.kernel_size == (k, k) and prim.stride == (s, s), (
-        f"{what}: primary conv {prim}, expected {init} outputs, kernel {k}, stride {s}")
-    assert cheap.groups == init and cheap.out_channels == new and cheap.kernel_size == (d, d), (
-        f"{what}: cheap conv {cheap}, expected depthwise (groups={init}) with {new} outputs, kernel {d}")
-    assert cheap.stride == (1, 1) and prim.bias is None and cheap.bias is None, f"{what}: cheap conv stride 1, no biases"
-    want_p = cin * init * k * k + 2 * init + new * d * d + 2 * new
-    assert _n_params(mod) == want_p, f"{what}: {_n_params(mod)} parameters, expected {want_p}"
-    ho, wo = (h - 1) // s + 1, (h + 1) // s + 1
-    want_macs = cin * init * k * k * ho * wo + new * d * d * ho * wo
-    got_macs = me.count_macs(mod, x[:1])
-    assert got_macs == want_macs, f"{what}: {got_macs} MACs, expected {want_macs}"
-    _same_behaviour(_RefGhost(cin, cout, **args), mod, x, _gen, what)
+_g.defined_in_notebook(GhostModule, "GhostModule")
+with _g.unusable(*_BLOCKED):
+    _rng = _random.Random(1404)
+    _gen = _torch.Generator().manual_seed(1404)
+    _cases = [(_rng.randint(1, 20), _rng.randint(1, 40), _rng.choice([2, 3, 4]), _rng.choice([1, 3]),
+               _rng.choice([1, 3, 5]), _rng.choice([1, 2]), _rng.choice([True, False])) for _ in range(8)]
+    _cases += [(6, 9, 2, 1, 3, 1, False), (5, 10, 5, 3, 3, 2, True)]
+    for cin, cout, ratio, k, d, s, relu in _cases:
+        args = dict(ratio=ratio, kernel_size=k, dw_size=d, stride=s, relu=relu)
+        what = f"GhostModule({cin}, {cout}, {args})"
+        mod = GhostModule(cin, cout, **args)
+        h = _rng.randint(4, 12)
+        x = _torch.randn(2, cin, h, h + 2, generator=_gen)
+        init = _math.ceil(cout / ratio)
+        new = init * (ratio - 1)
+        convs = [m for m in _g.layer_order(mod, x) if isinstance(m, _nn.Conv2d)]
+        assert len(convs) == 2, f"{what}: expected 2 convolutions to run, found {len(convs)}"
+        prim, cheap = convs
+        assert prim.out_channels == init and prim.kernel_size == (k, k) and prim.stride == (s, s), (
+            f"{what}: primary conv {prim}, expected {init} outputs, kernel {k}, stride {s}")
+        assert cheap.groups == init and cheap.out_channels == new and cheap.kernel_size == (d, d), (
+            f"{what}: cheap conv {cheap}, expected depthwise (groups={init}) with {new} outputs, kernel {d}")
+        assert cheap.stride == (1, 1) and prim.bias is None and cheap.bias is None, f"{what}: cheap conv stride 1, no biases"
+        want_p = cin * init * k * k + 2 * init + new * d * d + 2 * new
+        assert _g.n_params(mod) == want_p, f"{what}: {_g.n_params(mod)} parameters, expected {want_p}"
+        ho, wo = (h - 1) // s + 1, (h + 1) // s + 1
+        want_macs = cin * init * k * k * ho * wo + new * d * d * ho * wo
+        got_macs = me.count_macs(mod, x[:1])
+        assert got_macs == want_macs, f"{what}: {got_macs} MACs, expected {want_macs}"
+        _g.same_behaviour(_RefGhost(cin, cout, **args), mod, x, gen=_gen, what=what)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Putting the blocks together
 #
-# ### Question 5 (20 points)
+# ### Question 5 (15 points: a, b and c are graded separately, 5 points each)
 #
 # (a) Write `build_small_net(num_classes=8)` returning an `nn.Sequential` for 1x28x28
-# patches with exactly these layers, using **your** classes from questions 2 and 4:
+# patches with exactly these layers, using **your** classes from questions 2 and 4 (look
+# them up by name when the function runs, as the code below does):
 #
 # | # | layer | output |
 # | --- | --- | --- |
@@ -820,12 +507,14 @@ for cin, cout, ratio, k, d, s, relu in _cases:
 # | 7-9 | `AdaptiveAvgPool2d(1)`, `Flatten()`, `Linear(128, num_classes)` | num_classes |
 #
 # (b) Store its MACs per image (from `me.count_macs`, batch 1) in `small_net_macs` and its
-# parameter count in `small_net_params` (both `int`, for `num_classes=8`).
+# parameter count in `small_net_params` (both `int`, for `num_classes=8`). They are graded
+# against *your* network, so a mistake in (a) or in questions 2 and 4 costs nothing here.
 #
 # (c) Compare two designs for layer 6: store in `ghost_mac_ratio` the MACs of an ordinary
 # `Conv2d(64, 128, 3, padding=1, bias=False)` on a 64x7x7 input divided by the MACs of
-# `GhostModule(64, 128, kernel_size=3)` on the same input (a `float`). The paper predicts
-# about $s = 2$; is it a little less, and why?
+# `GhostModule(64, 128, kernel_size=3)` on the same input, as a `float`, **not rounded**
+# (the test compares it to 1e-9). The paper predicts about $s = 2$; is it a little less,
+# and why?
 #
 # Hints:
 # - [`torch.nn.Sequential`](https://pytorch.org/docs/stable/generated/torch.nn.Sequential.html),
@@ -861,7 +550,8 @@ ghost_mac_ratio = (me.count_macs(nn.Conv2d(64, 128, 3, padding=1, bias=False), (
 ### END SOLUTION
 print(f"MACs {small_net_macs:,}  params {small_net_params:,}  ghost ratio {ghost_mac_ratio:.3f}")
 
-# %% nbgrader={"grade": true, "grade_id": "q5-tests", "locked": true, "points": 20, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": false, "grade_id": "q5-checks", "locked": true, "schema_version": 3, "solution": false}
+# Visible checks of question 5 (run them; the graded tests are in the next three cells).
 _net = build_small_net(8)
 _out = _net(torch.randn(2, 1, 28, 28))
 assert _out.shape == (2, 8), f"output shape {tuple(_out.shape)}, expected (2, 8)"
@@ -869,84 +559,23 @@ assert isinstance(_net, nn.Sequential) and len(_net) == 10, "an nn.Sequential of
 assert isinstance(small_net_macs, int) and isinstance(small_net_params, int), "store ints"
 assert small_net_macs == me.count_macs(_net, (1, 28, 28)), "small_net_macs must be me.count_macs of the net"
 assert 1.5 < ghost_mac_ratio < 2.0, f"ghost_mac_ratio = {ghost_mac_ratio}: expected a bit under 2"
+
+# %% nbgrader={"grade": true, "grade_id": "q5a-tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests of question 5 (a): build_small_net runs with reference versions of
+# DepthwiseSeparableConv and GhostModule in place of yours.
 ### BEGIN HIDDEN TESTS
 import math as _math
-import random as _random
 
 import torch as _torch
 from torch import nn as _nn
 
+from medeff import grading as _g
 
-def _layer_order(module, x, types=(_nn.Conv2d, _nn.BatchNorm2d, _nn.Linear)):
-    """Conv/BN/Linear modules in the order they run on x (not the order they were defined)."""
-    order = []
-    handles = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-               for m in module.modules() if isinstance(m, types)]
-    try:
-        with _torch.no_grad():
-            module(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return order
+_BLOCKED = ("medeff.models.efficient.DepthwiseSeparableConv",
+            "medeff.models.efficient.GhostModule")
 
 
-def _randomize_bn(module, gen):
-    for m in module.modules():
-        if isinstance(m, _nn.BatchNorm2d):
-            with _torch.no_grad():
-                m.weight.copy_(_torch.randn(m.weight.shape, generator=gen))
-                m.bias.copy_(_torch.randn(m.bias.shape, generator=gen) * 0.5)
-                m.running_mean.copy_(_torch.randn(m.running_mean.shape, generator=gen) * 0.5)
-                m.running_var.copy_(_torch.rand(m.running_var.shape, generator=gen) + 0.5)
-
-
-def _copy_weights(ref, student, x):
-    """Load the reference's layers into the student's, matched by execution order."""
-    a, b = _layer_order(ref, x), _layer_order(student, x)
-    assert [type(m).__name__ for m in b] == [type(m).__name__ for m in a], (
-        f"layers run in the order {[type(m).__name__ for m in b]}, "
-        f"expected {[type(m).__name__ for m in a]}")
-    for ma, mb in zip(a, b, strict=True):
-        try:
-            mb.load_state_dict(ma.state_dict())
-        except RuntimeError as err:
-            raise AssertionError(f"{mb} does not match the reference layer {ma}: {err}") from err
-
-
-def _same_behaviour(ref, student, x, gen, what):
-    """Give both the same (randomized) weights; outputs must agree in eval and train mode."""
-    _randomize_bn(ref, gen)
-    _copy_weights(ref, student, x)
-    ref.eval()
-    student.eval()
-    with _torch.no_grad():
-        want, got = ref(x), student(x)
-    assert got.shape == want.shape, f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    err = (got - want).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (eval mode)"
-    ref.train()
-    student.train()
-    with _torch.no_grad():
-        err = (student(x) - ref(x)).abs().max().item()
-    assert err < 1e-4, f"{what}: output differs from the reference by {err:.3g} (train mode)"
-
-
-def _n_params(m):
-    return sum(p.numel() for p in m.parameters())
-
-
-def _defined_here(obj, name):
-    import medeff.models.efficient as _ef
-    assert getattr(obj, "__module__", None) == "__main__", (
-        f"{name} must be defined in this notebook, not imported")
-    if isinstance(obj, type):
-        assert not issubclass(obj, getattr(_ef, name)), f"{name} must not subclass medeff's {name}"
-    else:
-        assert obj is not getattr(_ef, name), f"{name} must not be medeff's {name}"
-
-
-class _RefDSConv(_nn.Module):
+class _RefDSConv(_nn.Module):  # trusted reference of question 2
     def __init__(self, cin, cout, stride=1):
         super().__init__()
         self.dw = _nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False)
@@ -958,8 +587,8 @@ class _RefDSConv(_nn.Module):
         return _torch.relu(self.bn2(self.pw(_torch.relu(self.bn1(self.dw(x))))))
 
 
-class _RefGhost(_nn.Module):
-    def __init__(self, cin, cout, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
+class _RefGhost(_nn.Module):  # trusted reference of question 4
+    def __init__(self, cin, cout, *, ratio=2, kernel_size=1, dw_size=3, stride=1, relu=True):
         super().__init__()
         self.cout = cout
         init = _math.ceil(cout / ratio)
@@ -976,34 +605,61 @@ class _RefGhost(_nn.Module):
         return _torch.cat([x1, self.cheap(x1)], dim=1)[:, :self.cout]
 
 
-def _ref_shuffle(x, groups):
-    n, c, h, w = x.shape
-    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
-
-_defined_here(DepthwiseSeparableConv, "DepthwiseSeparableConv")
-_defined_here(GhostModule, "GhostModule")
 def _ref_net(k):
     return _nn.Sequential(
         _nn.Conv2d(1, 16, 3, padding=1, bias=False), _nn.BatchNorm2d(16), _nn.ReLU(),
         _RefDSConv(16, 32, 2), _RefGhost(32, 64), _RefDSConv(64, 64, 2),
         _RefGhost(64, 128, kernel_size=3),
         _nn.AdaptiveAvgPool2d(1), _nn.Flatten(), _nn.Linear(128, k))
+
+
 _gen = _torch.Generator().manual_seed(1405)
-_ref = _ref_net(8)
-_want_macs = me.count_macs(_ref, (1, 28, 28))
-_want_params = _n_params(_ref)
-assert small_net_macs == _want_macs, f"small_net_macs = {small_net_macs}, expected {_want_macs}"
-assert small_net_params == _want_params, f"small_net_params = {small_net_params}, expected {_want_params}"
-_want_ratio = (3 * 3 * 64 * 128) / (64 * 64 * 9 + 64 * 9)
-assert isinstance(ghost_mac_ratio, float) and abs(ghost_mac_ratio - _want_ratio) < 1e-9, (
-    f"ghost_mac_ratio = {ghost_mac_ratio}, expected {_want_ratio:.6f}")
-for k in (3, 11):
-    net = build_small_net(k)
-    assert isinstance(net[3], DepthwiseSeparableConv) and isinstance(net[5], DepthwiseSeparableConv), (
-        "layers 3 and 5 must be your DepthwiseSeparableConv")
-    assert isinstance(net[4], GhostModule) and isinstance(net[6], GhostModule), "layers 4 and 6 must be your GhostModule"
-    x = _torch.randn(4, 1, 28, 28, generator=_gen)
-    _same_behaviour(_ref_net(k), net, x, _gen, f"build_small_net({k})")
+with _g.replaced(DepthwiseSeparableConv=_RefDSConv, GhostModule=_RefGhost), \
+        _g.unusable(*_BLOCKED):
+    for _k in (3, 8, 11):
+        _net = build_small_net(_k)
+        assert isinstance(_net, _nn.Sequential) and len(_net) == 10, (
+            f"build_small_net({_k}): expected an nn.Sequential of 10 layers, got {type(_net).__name__}"
+            f" of {len(_net) if isinstance(_net, _nn.Sequential) else '?'}")
+        assert isinstance(_net[3], _RefDSConv) and isinstance(_net[5], _RefDSConv), (
+            "layers 3 and 5 must be DepthwiseSeparableConv blocks (looked up by name)")
+        assert isinstance(_net[4], _RefGhost) and isinstance(_net[6], _RefGhost), (
+            "layers 4 and 6 must be GhostModule blocks (looked up by name)")
+        _x = _torch.randn(4, 1, 28, 28, generator=_gen)
+        _g.same_behaviour(_ref_net(_k), _net, _x, gen=_gen, what=f"build_small_net({_k})")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "q5b-tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests of question 5 (b): your numbers must be those of your own network.
+### BEGIN HIDDEN TESTS
+import medeff as me
+
+_ref_counts = me.count_macs, me.count_params  # trusted: medeff's counters, not blocked here
+_net = build_small_net(8)
+_want_macs, _want_params = _ref_counts[0](_net, (1, 28, 28)), _ref_counts[1](_net)
+assert type(small_net_macs) is int and type(small_net_params) is int, (
+    f"store ints, got {type(small_net_macs).__name__} and {type(small_net_params).__name__}")
+assert small_net_macs == _want_macs, (
+    f"small_net_macs = {small_net_macs}, expected {_want_macs} (me.count_macs of your network, batch 1)")
+assert small_net_params == _want_params, (
+    f"small_net_params = {small_net_params}, expected {_want_params} (me.count_params of your network)")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "q5c-tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests of question 5 (c): the exact ratio, unrounded (that of your own GhostModule
+# is accepted too, so a mistake in question 4 is not paid twice).
+### BEGIN HIDDEN TESTS
+import medeff as me
+
+_want_ratio = (3 * 3 * 64 * 128 * 49) / (64 * 64 * 9 * 49 + 64 * 9 * 49)
+_mine = me.count_macs(_nn.Conv2d(64, 128, 3, padding=1, bias=False), (64, 7, 7))
+try:
+    _own_ratio = _mine / me.count_macs(GhostModule(64, 128, kernel_size=3), (64, 7, 7))
+except Exception:  # the student's module fails: only the reference value counts
+    _own_ratio = _want_ratio
+assert isinstance(ghost_mac_ratio, float), f"store a float, got {type(ghost_mac_ratio).__name__}"
+assert min(abs(ghost_mac_ratio - _want_ratio), abs(ghost_mac_ratio - _own_ratio)) < 1e-9, (
+    f"ghost_mac_ratio = {ghost_mac_ratio!r}, expected {_want_ratio!r} (not rounded; tolerance 1e-9)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1012,3 +668,45 @@ for k in (3, 11):
 # $\frac{c\,k^2\,n}{c\,k^2\,n/s + (s-1)\,d^2\,n/s} = \frac{s\,c\,k^2}{c\,k^2 + (s-1)\,d^2}
 # \approx s$ when $c\,k^2 \gg (s-1)\,d^2$ (paper, Eq. 4). Try larger `ratio` values in a new
 # cell and see how far the saving follows $s$.
+
+# %% [markdown]
+# ## Written answers (graded by hand)
+#
+# ### Question 6 (10 points)
+#
+# Lecture 01 measured that a depthwise-separable block needs 8-9 times fewer MACs than a
+# standard 3x3 convolution but is far less than 8-9 times faster on a CPU (at small channel
+# counts it can even be slower). Explain why, using the idea of arithmetic intensity (MACs
+# per byte moved) and what limits a depthwise convolution. Three to six sentences.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "q6-written", "locked": false, "points": 10, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# Rubric (10 points):
+# - 4: a depthwise conv does only k*k = 9 MACs per input element it reads (one filter per
+#   channel, no reuse across channels), so it is memory bound: its time is set by bytes
+#   moved, not by MACs; the 1x1 pointwise conv is a dense matrix multiply with high reuse.
+# - 3: MAC counts ignore memory traffic, kernel launch / framework overhead and how well
+#   the library's kernels are optimised (depthwise kernels are less tuned than GEMM).
+# - 3: connects to the measurement: the saving is real in MACs but latency depends on the
+#   hardware; ShuffleNetV2's point: judge by the direct metric (latency) on the target.
+# ### END SOLUTION
+
+# %% [markdown]
+# ### Question 7 (10 points)
+#
+# Your `channel_shuffle` has no parameters and no MACs. What problem of stacked group
+# convolutions does it solve, why is a shuffle enough (rather than a learned mixing layer),
+# and what does it cost on real hardware even though it has zero MACs? Three to five
+# sentences.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "q7-written", "locked": false, "points": 10, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# Rubric (10 points):
+# - 4: without a shuffle, an output group of stacked group convolutions only sees its own
+#   input group: information never crosses groups, which weakens the representation.
+# - 3: the next group convolution already mixes channels within each group, so a fixed
+#   permutation that sends channels of every group into every next group is enough; a
+#   learned 1x1 mixing layer would bring back the MACs the groups saved.
+# - 3: the shuffle still moves every element in memory (a transpose/copy): zero MACs but
+#   non-zero memory traffic and latency (ShuffleNetV2's guideline on element-wise ops).
+# ### END SOLUTION

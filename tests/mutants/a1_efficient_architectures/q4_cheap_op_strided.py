@@ -1,5 +1,6 @@
 # cell: q4-solution
 # loses: q4-tests
+# keeps: q5a-tests, q5b-tests, q5c-tests
 # Applies the stride in the cheap operation instead of the primary conv (shapes break for stride 2).
 import math
 

@@ -1,5 +1,6 @@
 # cell: q4-solution
 # loses: q4-tests
+# keeps: q5a-tests, q5b-tests, q5c-tests
 # Ignores relu=False in the cheap operation (the ghosts always get a ReLU).
 import math
 

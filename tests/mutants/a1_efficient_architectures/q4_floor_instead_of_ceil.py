@@ -1,5 +1,6 @@
 # cell: q4-solution
 # loses: q4-tests
+# keeps: q5a-tests, q5b-tests, q5c-tests
 # init_channels = out_channels // ratio: too few channels when ratio does not divide out_channels.
 
 
