@@ -12,7 +12,9 @@ Targets (2 CPU threads): liver Dice > 0.90, liver-tumour Dice 0.4-0.8, organ pat
 
     python benchmarks/data_difficulty.py [--steps 1000] [--cnn-epochs 8] [--threads 1] [--skip-seg]
 
-It uses a fresh temporary cache (so generation is timed cold) unless ``--keep-cache``.
+It uses a fresh temporary cache (so generation is timed cold) unless ``--keep-cache``, and
+writes what it measured to ``benchmarks/results/data_difficulty.json`` (``--out``), which
+lecture A prints instead of quoting numbers by hand.
 The U-Net budget is counted in steps: 1,000 steps of batch 16 = 16k image-steps, about
 100 s at the ~160 img/s a width-8 U-Net trains at on 2 idle threads. On a machine shared
 with other jobs use ``--threads 1``: with 2 threads and competing processes, OpenMP
@@ -27,13 +29,18 @@ Measured 2026-11-25 on an idle machine (2 threads, load 0.0, fresh cache): gener
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+RESULTS = Path(__file__).resolve().parent / "results" / "data_difficulty.json"
 
 
 def seg_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -80,7 +87,7 @@ def hu_table() -> None:
         print(f"{name:14s} {mean:8.1f} {sd:6.1f}  [{lo:.0f}, {hi:.0f}]")
 
 
-def train_seg(task: str, steps: int, width: int, lr: float) -> None:
+def train_seg(task: str, steps: int, width: int, lr: float) -> dict:
     import medeff as me
     from medeff import data as md
     from medeff.models.unet import UNet
@@ -95,9 +102,12 @@ def train_seg(task: str, steps: int, width: int, lr: float) -> None:
     print(f"U-Net w{width} ({me.count_params(model) / 1e3:.0f}k params) {task:12s}: "
           f"{epochs} epochs x {len(train)} batches, {secs:.0f} s wall ({cpu:.0f} s CPU); test Dice {res['dice']:.3f} "
           f"VOE {res['voe']:.3f} RVD {res['rvd']:+.3f} over {res['cases']} cases")
+    return {"task": task, "params": me.count_params(model), "steps": epochs * len(train),
+            "seconds": round(secs, 1), "dice": round(res["dice"], 4), "voe": round(res["voe"], 4),
+            "rvd": round(res["rvd"], 4), "cases": res["cases"]}
 
 
-def train_cnn(epochs: int) -> None:
+def train_cnn(epochs: int) -> dict:
     import medeff as me
     from medeff import data as md
     me.set_seed(0)
@@ -109,6 +119,8 @@ def train_cnn(epochs: int) -> None:
     acc = me.evaluate(model, test, {"acc": me.accuracy})["acc"]
     print(f"organ-patch CNN ({me.count_params(model) / 1e3:.0f}k params): {epochs} epochs x "
           f"{len(train.dataset)} patches, {secs:.0f} s wall ({cpu:.0f} s CPU); test accuracy {acc:.3f}")
+    return {"params": me.count_params(model), "epochs": epochs, "seconds": round(secs, 1),
+            "test_accuracy": round(acc, 4)}
 
 
 def main() -> None:
@@ -118,10 +130,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--cnn-epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tasks", default="liver,liver_tumor")
+    parser.add_argument("--tasks", default="liver,liver_tumor,kidney,kidney_tumor")
     parser.add_argument("--skip-seg", action="store_true")
     parser.add_argument("--skip-cnn", action="store_true")
     parser.add_argument("--keep-cache", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS), help="results JSON (lecture A prints it)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if not args.keep_cache:
@@ -129,13 +142,19 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
           f"cache {os.environ.get('MEDEFF_CACHE', '(default)')}")
+    results = {"date": datetime.date.today().isoformat(), "threads": args.threads,
+               "load_average": round(os.getloadavg()[0], 1), "cores": os.cpu_count()}
     time_generation()
     hu_table()
     if not args.skip_cnn:
-        train_cnn(args.cnn_epochs)
+        results["organ_cnn"] = train_cnn(args.cnn_epochs)
     if not args.skip_seg:
-        for task in args.tasks.split(","):
-            train_seg(task, args.steps, args.width, args.lr)
+        results["unet"] = [train_seg(task, args.steps, args.width, args.lr)
+                           for task in args.tasks.split(",")]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"results written to {out}")
 
 
 if __name__ == "__main__":

@@ -60,8 +60,10 @@ print(f"cache folder: {me.cache_dir()}")
 # %% [markdown]
 # ## 1. A real CT slice
 #
-# pydicom ships a real abdominal CT slice, `CT_small.dcm` (128×128, inside the wheel, so it
-# works offline). CT scanners store integers; the header's **RescaleSlope** and
+# pydicom ships a real CT slice, `CT_small.dcm` (128×128, inside the wheel, so it works
+# offline). It is a **thoracic** crop, not an abdominal slice: you see lung, ribs and the
+# descending aorta; no liver, no kidney. No wheel ships labelled abdominal CT, which is why
+# the course generates its abdomen (section 2). CT scanners store integers; the header's **RescaleSlope** and
 # **RescaleIntercept** turn them into **Hounsfield units** (HU): air −1000, water 0, fat
 # about −100, soft tissue +20…+60, contrast-enhanced vessels +150, bone +200…+1000.
 # `md.load_dicom_series` applies the rescale (and sorts a multi-file series by
@@ -164,6 +166,9 @@ plt.show()
 #
 # ## 3. HU per tissue
 #
+# **Predict, then run:** rank fat, muscle, liver, spleen, kidney and bone by their mean HU
+# before you run the cell.
+#
 # We measure mean and standard deviation of HU per tissue over a few cases. Masks are eroded
 # by one pixel first, so the blur at organ borders does not mix tissues (as one would place
 # a region of interest).
@@ -193,9 +198,12 @@ ax.legend(ncol=3)
 plt.show()
 
 # %% [markdown]
-# The order matches the literature (portal-venous phase): fat < soft tissue < muscle <
-# spleen < liver < aorta ≈ kidney < bone; liver is about 10 HU above spleen; tumours sit
-# 65–145 HU below the liver, so they are visible but their textured, blurred edges and the
+# The liver (about 110 HU), kidneys and aorta take their portal-venous-phase values, as in
+# LiTS: fat < soft tissue < muscle < liver < aorta ≈ kidney < bone. The spleen is a
+# **simplification**: the phantom keeps it 5–15 HU *below* the liver, the relation of
+# unenhanced CT. In a real portal-venous scan the spleen is usually as bright as the liver
+# or brighter, so real liver segmentation cannot separate the two by HU alone, as it can
+# here. Tumours sit 65–145 HU below the liver, so they are visible but their textured, blurred edges and the
 # small ones (4–8 mm, one to two pixels) are what makes tumour segmentation hard.
 #
 # ## 4. A cohort, caching and splits by case
@@ -259,6 +267,9 @@ plt.show()
 # %% [markdown]
 # A quick baseline shows how the metrics work and why the liver is easy but tumours are not:
 # a *hand-made* segmenter that calls every pixel in the liver's HU band "liver" (no learning).
+#
+# **Predict, then run:** with no learning at all, what Dice do you expect for the liver
+# (a large organ with its own HU band), and for the tumours (small, 65–145 HU darker)?
 
 # %%
 class HUBand(torch.nn.Module):
@@ -285,10 +296,33 @@ for name, loader, band in [("liver", liver_test, (0.45, 0.999)),
 # %% [markdown]
 # Thresholding already gives a rough liver (the spleen and the aorta's edges share its HU);
 # for tumours it fails, because body fat, bowel and kidney sinus share the tumour's HU: the
-# net must use context. `benchmarks/data_difficulty.py` calibrates the data so that a small
-# U-Net (`medeff.models.unet.UNet`, width 8, 121k parameters) trained for about 2 minutes on
-# 2 CPU cores reaches liver Dice above 0.90 but liver-tumour Dice only between 0.4 and 0.8:
-# the room that knowledge distillation can close in the distillation lecture.
+# net must use context. `benchmarks/data_difficulty.py` calibrates the data: it trains a
+# small U-Net (`medeff.models.unet.UNet`, width 8, 121k parameters) for about 100 s per task
+# on 2 CPU cores and a small CNN on the organ patches, and writes what it measured to
+# `benchmarks/results/data_difficulty.json`. The targets are liver Dice above 0.90 and
+# tumour Dice between 0.4 and 0.8 (room for knowledge distillation, lecture 07); the cell
+# prints the last recorded run, with its date and load, and says where it misses a target.
+
+# %%
+import json
+from pathlib import Path
+
+results_file = Path(md.__file__).resolve().parents[3] / "benchmarks" / "results" / "data_difficulty.json"
+if results_file.exists():
+    bench = json.loads(results_file.read_text())
+    print(f"benchmarks/data_difficulty.py, {bench['date']}, {bench['threads']} threads, "
+          f"load {bench['load_average']} on {bench['cores']} cores")
+    for r in bench.get("unet", []):
+        target = (0.9, 1.0) if "tumor" not in r["task"] else (0.4, 0.8)
+        ok = target[0] <= r["dice"] <= target[1]
+        print(f"  U-Net {r['params'] / 1e3:.0f}k, {r['task']:12s}: Dice {r['dice']:.3f} over {r['cases']} "
+              f"test cases in {r['seconds']:.0f} s  ({'in' if ok else 'OUTSIDE'} the target {target})")
+    if "organ_cnn" in bench:
+        c = bench["organ_cnn"]
+        print(f"  organ-patch CNN {c['params'] / 1e3:.0f}k, {c['epochs']} epochs: test accuracy "
+              f"{c['test_accuracy']:.3f} in {c['seconds']:.0f} s")
+else:
+    print(f"no recorded benchmark: run `python benchmarks/data_difficulty.py` ({results_file})")
 
 # %% [markdown]
 # ## 6. Organ patches (MedMNIST-like classification)
@@ -378,6 +412,30 @@ for call in (lambda: md.load_lits_case("/no/such/folder", 0),
 # * Split by **case**, never by slice; report Dice **per case** (pooled over slices) and
 #   average over cases, with VOE and RVD, as the case study does.
 # * The organ patches are MedMNIST-format: the same code runs on the real OrganAMNIST.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **(code)** Complete the cell below: the fraction of liver slices (of the default cohort's
+#    training split) that contain a liver tumour, and the median tumour size in pixels. What
+#    does it say about how much a tumour model sees in training?
+# 2. **(reason)** Why must the split be by case and not by slice? Describe what would go wrong
+#    with a slice-level split on the liver-tumour task.
+# 3. **(reason)** The phantom keeps the spleen darker than the liver. Predict how a liver
+#    segmenter trained on the phantom would behave on a real portal-venous scan, and how you
+#    would change the phantom to test it.
+# 4. **(code)** Apply the KiTS window ([-200, 300] HU) instead of the LiTS window to the
+#    phantom slice shown in section 2, and plot both side by side. Which structures gain
+#    contrast?
+
+# %%
+# Exercise 1: tumour slices and sizes in the liver-tumour training split
+cohort = md.phantom_cohort(N_CASES)
+labels = md.lits_view(cohort["labels"])            # 0 background, 1 liver, 2 tumour
+liver_slices = (labels > 0).any(axis=(2, 3))       # (cases, slices)
+tumour_slices = (labels == 2).any(axis=(2, 3))
+fraction = None  # YOUR CODE: the share of liver slices with a tumour
+print("tumour slices / liver slices:", fraction)
 
 # %%
 print(f"notebook run time: {time.perf_counter() - T0:.0f} s (fast mode: {me.is_fast()})")

@@ -46,9 +46,11 @@ LABELS: dict[str, int] = {
     "kidney": 6, "kidney_tumor": 7, "spleen": 8, "vertebra": 9, "aorta": 10, "gas": 11,
 }
 
-# Nominal HU ranges (portal-venous phase) the phantom draws its per-case tissue means from.
-# The notes' sources: liver ~110 +-15 in contrast CT and about 10 HU above spleen; kidney
-# 140-200 enhanced; fat -50..-100; hypodense tumour = liver - (65..145); bone 50..1000.
+# Nominal HU ranges the phantom draws its per-case tissue means from. Liver (~110 +-15),
+# kidney (140-200) and aorta take portal-venous-phase values as in LiTS; fat -50..-100;
+# hypodense tumour = liver - (65..145); bone 50..1000. The spleen is a simplification: it
+# is kept 5-15 HU below the liver, the relation of unenhanced CT (in the portal-venous phase
+# the spleen is usually as bright as the liver or brighter); lecture A says so.
 HU_RANGES: dict[str, tuple[float, float]] = {
     "background": (-1024.0, -990.0),  # air, -1000 plus noise (clipped at -1024)
     "body": (0.0, 45.0),
