@@ -66,7 +66,11 @@ print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast mode:
 # $3\times3$ stem and five $3\times3$ conv blocks, about 107k parameters), trained on all
 # training patches for one epoch, the schedule of lectures 03 and 04. `ef.train_or_load`
 # returns the cached weights when they exist, so it shows the same accuracy here as
-# there.
+# there. The set-up of response-based distillation, drawn after the seed's figure:
+
+# %%
+kd.draw_kd_diagram()
+plt.show()
 
 # %%
 train_loader, val_loader, test_loader = organ_patch_loaders(size=28, batch_size=128, seed=0)

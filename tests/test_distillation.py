@@ -224,3 +224,14 @@ def test_kd_train_step_with_fit_and_features():
     assert not student[1]._forward_hooks  # capture removed its hooks
     with pytest.raises(ValueError, match="student_layer"):
         kd.kd_train_step(teacher, feature_weight=1.0)
+
+
+def test_draw_kd_diagram_returns_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = kd.draw_kd_diagram()
+    assert len(ax.patches) >= 7 and "distillation" in ax.get_title()
+    plt.close("all")

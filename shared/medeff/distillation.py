@@ -157,6 +157,43 @@ def capture(model: nn.Module, names: Sequence[str | None]) -> Iterator[dict[str,
             handle.remove()
 
 
+def draw_kd_diagram(ax: object | None = None) -> object:
+    """Draw the response-based distillation set-up (teacher, student, the two loss terms).
+
+    A matplotlib schematic in the spirit of the seed's "Knowledge Distillation" figure;
+    returns the axes. Explained in: lecture 06 ("The teacher").
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.8))
+    ax.set_xlim(0, 10.3)
+    ax.set_ylim(-0.7, 4)
+    ax.axis("off")
+    boxes = [  # (x, y, w, h, text, colour)
+        (0.1, 1.5, 1.3, 1.0, "CT patch\n$x$", "#eeeeee"),
+        (2.2, 2.5, 2.2, 1.3, "teacher\n(large, trained first,\nfrozen)", "#f4cccc"),
+        (2.2, 0.4, 1.5, 0.9, "student\n(small)", "#cfe2f3"),
+        (5.3, 2.75, 1.8, 0.8, "softmax($t/T$)\nsoft targets", "#fff2cc"),
+        (5.3, 0.45, 1.8, 0.8, "softmax($s/T$)", "#fff2cc"),
+        (7.8, 1.55, 2.4, 0.9, "$\\alpha T^2\\,$KL(teacher $\\|$ student)", "#d9ead3"),
+        (7.8, -0.6, 2.4, 0.7, "$(1-\\alpha)\\,$CE($s$, label $y$)", "#d9ead3"),
+    ]
+    for x, y, w, h, text, colour in boxes:
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=colour, ec="k"))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
+    arrows = [((1.4, 2.2), (2.2, 3.1), ""), ((1.4, 1.8), (2.2, 0.85), ""),
+              ((4.4, 3.15), (5.3, 3.15), "logits $t$"), ((3.7, 0.85), (5.3, 0.85), "logits $s$"),
+              ((7.1, 3.1), (7.8, 2.2), ""), ((7.1, 0.9), (7.8, 1.8), ""),
+              ((2.95, 0.35), (7.8, -0.25), "")]
+    for a, b, text in arrows:
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, color="k"))
+        ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.12, text, ha="center", fontsize=8)
+    ax.set_title("Response-based knowledge distillation (Hinton et al. 2015)", fontsize=10)
+    return ax
+
+
 # ---------------------------------------------------------------- segmentation metrics
 def dice_coefficient(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) -> float:
     """Dice ``2|P ∩ G| / (|P| + |G|)`` of two binary masks of the same shape.
@@ -331,7 +368,8 @@ def emkd_loss(
 
 
 __all__ = [
-    "IMD_WEIGHT", "PMD_WEIGHT", "RAD_WEIGHT", "capture", "dice_coefficient", "emkd_loss",
+    "IMD_WEIGHT", "PMD_WEIGHT", "RAD_WEIGHT", "capture", "dice_coefficient", "draw_kd_diagram",
+    "emkd_loss",
     "imd_loss", "importance_map", "kd_loss", "kd_train_step", "pixelwise_kd_loss",
     "rad_loss", "region_affinity", "segmentation_loss", "soft_targets",
 ]
