@@ -23,8 +23,31 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # network; CPU, memory and process limits. This list is nbgrader's default with Execute
 # replaced (tests/test_sandbox.py checks that). Without bwrap grading stops with an install
 # hint; MEDEFF_UNSANDBOXED=1 grades without the sandbox (trusted notebooks only).
+
+
+def _sandbox_module() -> str:
+    """medeff/sandbox.py loaded on its own as ``medeff_sandbox``: nbgrader then does not
+    import the medeff package (torch: seconds per run). Fallback: ``medeff.sandbox``."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "medeff_sandbox" not in sys.modules:
+        try:
+            path = Path(importlib.util.find_spec("medeff").origin).parent / "sandbox.py"
+            spec = importlib.util.spec_from_file_location("medeff_sandbox", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["medeff_sandbox"] = module
+            spec.loader.exec_module(module)
+        except Exception:  # noqa: BLE001  (then nbgrader imports medeff.sandbox itself)
+            sys.modules.pop("medeff_sandbox", None)
+            return "medeff.sandbox"
+    return "medeff_sandbox"
+
+
+_SANDBOX = _sandbox_module()
 c.Autograde.autograde_preprocessors = [
-    "medeff.sandbox.SandboxedExecute",
+    f"{_SANDBOX}.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -36,6 +59,6 @@ c.Autograde.autograde_preprocessors = [
 # from every output (tracebacks, printed text).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "medeff.sandbox.HideHiddenTests",
+    f"{_SANDBOX}.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

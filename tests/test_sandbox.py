@@ -338,11 +338,15 @@ def _dotted(cls: type) -> str:
 def test_config_replaces_only_execute():
     """nbgrader_config.py: nbgrader's own preprocessor lists with two changes."""
     config = _config()
-    want = ["medeff.sandbox.SandboxedExecute" if cls is Execute else _dotted(cls)
+    # loaded on its own (no torch import in nbgrader), the same file as medeff.sandbox
+    module = sys.modules["medeff_sandbox"]
+    assert Path(module.__file__).resolve() == Path(sandbox.__file__).resolve()
+    assert issubclass(module.SandboxedExecute, Execute)
+    want = ["medeff_sandbox.SandboxedExecute" if cls is Execute else _dotted(cls)
             for cls in Autograde.autograde_preprocessors.default()]
     assert list(config.Autograde.autograde_preprocessors) == want
     feedback = [_dotted(cls) for cls in GenerateFeedback.preprocessors.default()]
-    feedback.insert(1, "medeff.sandbox.HideHiddenTests")
+    feedback.insert(1, "medeff_sandbox.HideHiddenTests")
     assert list(config.GenerateFeedback.preprocessors) == feedback
     assert config.CourseDirectory.ignore, "keep c.CourseDirectory.ignore"
 
@@ -409,6 +413,9 @@ def test_limits_from_env(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_kernel_env_drops_the_graders_secrets():
+    from medeff.config import CACHE_ENV
+
+    assert sandbox.CACHE_ENV == CACHE_ENV
     env = sandbox.kernel_env({"PATH": "/usr/bin", "GITHUB_TOKEN": "x", "HOME": "/root",
                               "MEDEFF_FAST": "1", sandbox.UNSANDBOXED_ENV: "1",
                               "JPY_PARENT_PID": "1"})

@@ -52,8 +52,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from .config import CACHE_ENV
-
+# = medeff.config.CACHE_ENV; no relative import: nbgrader_config.py loads this file on its
+# own (as ``medeff_sandbox``), so nbgrader does not import the medeff package (torch).
+CACHE_ENV = "MEDEFF_CACHE"
 UNSANDBOXED_ENV = "MEDEFF_UNSANDBOXED"
 BWRAP_ENV = "MEDEFF_BWRAP"
 NOBODY = 65534
