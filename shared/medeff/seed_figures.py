@@ -159,3 +159,14 @@ NETWORK_SLIMMING: dict[str, tuple[SlimmingRow, ...]] = {
         SlimmingRow("ResNet-164 (60% Pruned)", 23.91, 1.21e6, 29.7, 2.47e8, 50.6),
     ),
 }
+
+
+# The slide "AlexNet to AlphaGo Zero: a 300,000x increase in compute" (after D. Amodei and
+# D. Hernandez, "AI and Compute", OpenAI, 2018): training compute of the largest runs.
+COMPUTE_GROWTH = {
+    "from": ("AlexNet", 2012.75),        # ImageNet 2012 / NeurIPS 2012
+    "to": ("AlphaGo Zero", 2017.8),      # Nature, October 2017
+    "factor": 300_000.0,                 # the slide's "300,000x"
+    "doubling_months": 3.4,              # the post's fitted doubling time
+}
+"""Explained in: lecture 00 ("The compute trend")."""

@@ -194,3 +194,29 @@ def mobilenet_v1(width_mult: float = 1.0, num_classes: int = 1000) -> MobileNetV
     Explained in: lecture 00 ("Different models with different sizes") and lecture 01.
     """
     return MobileNetV1(width_mult=width_mult, num_classes=num_classes)
+
+
+# ---------------------------------------------------------------------------- CIFAR VGG
+# Network slimming's VGGNet on CIFAR (Liu et al., ICCV 2017; their public code's "vgg19"):
+# 16 3x3 convolutions with BatchNorm, max pooling after each stage, one Linear classifier.
+VGG_CIFAR_CFG: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+                                        512, 512, 512, 512, "M", 512, 512, 512, 512)
+
+
+def vgg_cifar(num_classes: int = 10, cfg: tuple[int | str, ...] = VGG_CIFAR_CFG) -> nn.Sequential:
+    """The VGG-19 variant of network slimming for 32x32 CIFAR images (``"M"`` = max pool).
+
+    Explained in: lecture 00 ("Which convention does each table use?"): its MACs times 2
+    give the 7.97e8 FLOPs of the seed's network-slimming table.
+    """
+    layers: list[nn.Module] = []
+    channels = 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(channels, int(v), 3, padding=1, bias=False),
+                       nn.BatchNorm2d(int(v)), nn.ReLU(inplace=True)]
+            channels = int(v)
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
+    return nn.Sequential(*layers)
