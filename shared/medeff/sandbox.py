@@ -3,7 +3,8 @@
 Course infrastructure (not a lecture topic; issue 13). ``nbgrader_config.py`` replaces
 nbgrader's ``Execute`` preprocessor by :class:`SandboxedExecute`, whose kernels are started
 by :class:`SandboxedKernelManager`: the usual ``python -m ipykernel_launcher`` command,
-wrapped as ``prlimit ... [setpriv --reuid nobody] bwrap ... -- python -m ipykernel_launcher``.
+wrapped as ``prlimit ... bwrap ... -- [setpriv --reuid=nobody ...] python -m ipykernel_launcher``.
+For feedback, :class:`HideHiddenTests` cuts the hidden tests from sources and outputs.
 
 Inside the sandbox the kernel sees
 
