@@ -4,7 +4,16 @@ Every lecture notebook and assignment imports it, as ``import medeff as me``.
 Each public helper names in its docstring the lecture that explains it.
 """
 
-from . import data, distillation, dynamic, models, pruning, quantization, seed_figures
+from . import (
+    case_study,
+    data,
+    distillation,
+    dynamic,
+    models,
+    pruning,
+    quantization,
+    seed_figures,
+)
 from .config import cache_dir, is_fast, pick
 from .counting import (
     LayerCost,
@@ -29,5 +38,5 @@ __all__ = [
     "is_fast", "mac_breakdown", "measure_latency", "model_size_bytes", "num_threads",
     "pick", "plot_history", "plot_latency_vs_macs", "plot_tradeoff", "serialized_size_bytes",
     "set_seed", "thop_macs", "data", "distillation", "models", "pruning", "quantization", "seed_figures", "data_fingerprint",
-    "train_cached", "dynamic",
+    "train_cached", "dynamic", "case_study",
 ]

@@ -5,9 +5,11 @@
 - :mod:`.efficient`: depthwise-separable, inverted-residual, ShuffleNet and Ghost blocks
   and the small classifier family for the organ patches (lectures 01-03).
 - :mod:`.unet`: the small U-Net of the liver-segmentation case study (lecture A, later KD).
+- :mod:`.segmenters`: the case study's ENet-, MobileNetV2- and ResNet18-like students
+  with stride-2/stride-8 feature taps (lecture 07).
 """
 
-from . import classic, efficient, gsp, unet
+from . import classic, efficient, gsp, segmenters, unet
 from .classic import alexnet_2012, lenet5, mobilenet_v1
 from .efficient import (
     ChannelShuffle,
@@ -23,5 +25,5 @@ from .unet import UNet
 __all__ = [
     "ChannelShuffle", "DepthwiseSeparableConv", "GhostModule", "InvertedResidual",
     "ShuffleUnit", "UNet", "alexnet_2012", "channel_shuffle", "classic", "efficient",
-    "lenet5", "make_classifier", "mobilenet_v1", "unet", "gsp",
+    "lenet5", "make_classifier", "mobilenet_v1", "unet", "gsp", "segmenters",
 ]
