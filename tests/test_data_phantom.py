@@ -97,3 +97,15 @@ def test_gaussian_blur_keeps_mean_and_smooths():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="depth"):
         md.generate_case(0, depth=2)
+
+
+def test_one_source_of_truth_for_intensities(monkeypatch):
+    """generate_case draws from TISSUE_MEAN_HU; HU_RANGES is derived from it, not a copy."""
+    from medeff.data import phantom
+
+    lo, hi = phantom.TISSUE_MEAN_HU["liver"]
+    assert phantom.HU_RANGES["liver"] == (lo - 15.0, hi + 15.0)
+    monkeypatch.setitem(phantom.TISSUE_MEAN_HU, "liver", (300.0, 300.0))
+    case = phantom.generate_case(0, depth=8, size=64)
+    liver = erode2d(case.labels == md.LABELS["liver"], 1)
+    assert abs(case.image[liver].mean() - 300.0) < 20, "the liver's HU must come from the table"

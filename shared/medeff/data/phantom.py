@@ -46,24 +46,65 @@ LABELS: dict[str, int] = {
     "kidney": 6, "kidney_tumor": 7, "spleen": 8, "vertebra": 9, "aorta": 10, "gas": 11,
 }
 
-# Nominal HU ranges the phantom draws its per-case tissue means from. Liver (~110 +-15),
-# kidney (140-200) and aorta take portal-venous-phase values as in LiTS; fat -50..-100;
-# hypodense tumour = liver - (65..145); bone 50..1000. The spleen is a simplification: it
-# is kept 5-15 HU below the liver, the relation of unenhanced CT (in the portal-venous phase
-# the spleen is usually as bright as the liver or brighter); lecture A says so.
+# The one source of truth for intensities: generate_case draws every per-case tissue mean
+# uniformly from these ranges (HU). Liver (~110 +-15), kidney (140-200) and aorta take
+# portal-venous-phase values as in LiTS; fat -50..-100; hypodense tumour = liver - (65..145);
+# bone 50..1000. The spleen is a simplification: it is kept 5-15 HU below the liver, the
+# relation of unenhanced CT (in the portal-venous phase the spleen is usually as bright as
+# the liver or brighter); lecture A says so.
+TISSUE_MEAN_HU: dict[str, tuple[float, float]] = {
+    "subcutaneous_fat": (-100.0, -80.0),
+    "visceral": (15.0, 35.0),            # bowel / mesentery soft tissue ("body" label)
+    "visceral_fat": (-95.0, -70.0),
+    "muscle": (45.0, 58.0),
+    "liver": (100.0, 120.0),
+    "spleen_below_liver": (5.0, 15.0),   # spleen = liver mean minus this
+    "kidney": (150.0, 190.0),
+    "renal_sinus": (-70.0, -30.0),       # labelled "fat"
+    "kidney_tumor": (60.0, 100.0),
+    "cancellous_bone": (180.0, 260.0),
+    "cortical_bone": (550.0, 800.0),
+    "aorta": (150.0, 180.0),
+    "gas": (-980.0, -980.0),
+    "air": (-1000.0, -1000.0),
+    "tumor_below_liver": (65.0, 145.0),  # liver tumour = liver mean minus this
+}
+
+# Which drawn ranges make up each label, and how far a measured mean (one-pixel eroded
+# mask, after the sigma 0.7 px blur and 10-20 HU noise) may sit outside them: 15 HU for
+# organs; 60 HU for small gas pockets, which the blur mixes with their surroundings.
+_LABEL_RANGES: dict[str, tuple[tuple[float, float], float]] = {}
+
+
+def _span(*names: str) -> tuple[float, float]:
+    return (min(TISSUE_MEAN_HU[n][0] for n in names), max(TISSUE_MEAN_HU[n][1] for n in names))
+
+
+def _below_liver(name: str) -> tuple[float, float]:
+    (lo, hi), (dlo, dhi) = TISSUE_MEAN_HU["liver"], TISSUE_MEAN_HU[name]
+    return (lo - dhi, hi - dlo)
+
+
+_LABEL_RANGES = {
+    "background": (_span("air"), 15.0),
+    "body": (_span("visceral"), 15.0),
+    "fat": (_span("subcutaneous_fat", "visceral_fat", "renal_sinus"), 15.0),
+    "muscle": (_span("muscle"), 15.0),
+    "liver": (_span("liver"), 15.0),
+    "liver_tumor": (_below_liver("tumor_below_liver"), 15.0),
+    "kidney": (_span("kidney"), 15.0),
+    "kidney_tumor": (_span("kidney_tumor"), 15.0),
+    "spleen": (_below_liver("spleen_below_liver"), 15.0),
+    "vertebra": (_span("cancellous_bone", "cortical_bone"), 15.0),
+    "aorta": (_span("aorta"), 15.0),
+    "gas": (_span("gas"), 60.0),
+}
+
+# Documented ranges of the measured mean HU per label, derived from TISSUE_MEAN_HU (so the
+# two can never disagree): lecture A prints them beside the measured values.
 HU_RANGES: dict[str, tuple[float, float]] = {
-    "background": (-1024.0, -990.0),  # air, -1000 plus noise (clipped at -1024)
-    "body": (0.0, 45.0),
-    "fat": (-100.0, -50.0),
-    "muscle": (40.0, 60.0),
-    "liver": (95.0, 125.0),
-    "liver_tumor": (-45.0, 55.0),  # liver mean minus 65..145 HU (drawn per tumour)
-    "kidney": (140.0, 200.0),
-    "kidney_tumor": (50.0, 110.0),
-    "spleen": (85.0, 115.0),  # liver minus 5..15 HU
-    "vertebra": (150.0, 700.0),  # cancellous body ~150-300, cortical rim ~500-900
-    "aorta": (140.0, 190.0),
-    "gas": (-1024.0, -900.0),
+    name: (max(-1024.0, lo - margin), hi + margin)
+    for name, ((lo, hi), margin) in _LABEL_RANGES.items()
 }
 
 SPACING_MM = (5.0, 3.6, 3.6)  # (z, y, x)
@@ -355,10 +396,11 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
     if depth < 4 or size < 32:
         raise ValueError(f"phantom needs depth >= 4 and size >= 32, got {depth}, {size}")
     rng = np.random.default_rng([1, seed])  # stream fixed; PHANTOM_VERSION versions the cache
+    T = TISSUE_MEAN_HU  # noqa: N806  (every intensity comes from this one table)
     g = _Grid(depth, size)
     shape = g.shape
     lab = np.zeros(shape, dtype=np.uint8)
-    hu = np.full(shape, -1000.0, dtype=np.float32)
+    hu = np.full(shape, T["air"][0], dtype=np.float32)
 
     fine = (max(2, depth // 2), max(2, size // 4), max(2, size // 4))
     coarse = (max(2, depth // 4), max(2, size // 10), max(2, size // 10))
@@ -372,21 +414,21 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
 
     body, inner = body_outline(g, rng)
     lab[body] = LABELS["fat"]
-    hu[body] = tissue(rng.uniform(-100, -80), 8.0, fine)[body]
+    hu[body] = tissue(rng.uniform(*T["subcutaneous_fat"]), 8.0, fine)[body]
     # visceral content: bowel/mesentery soft tissue mixed with visceral fat
-    visc = tissue(rng.uniform(15, 35), 10.0, fine)
+    visc = tissue(rng.uniform(*T["visceral"]), 10.0, fine)
     vfat = smooth_noise(rng, shape, coarse) > rng.uniform(0.6, 1.0)
     lab[inner] = LABELS["body"]
     hu[inner] = visc[inner]
     vf = inner & vfat
     lab[vf] = LABELS["fat"]
-    hu[vf] = tissue(rng.uniform(-95, -70), 8.0, fine)[vf]
+    hu[vf] = tissue(rng.uniform(*T["visceral_fat"]), 8.0, fine)[vf]
 
     mus = muscle(g, rng, inner)
     lab[mus] = LABELS["muscle"]
-    hu[mus] = tissue(rng.uniform(45, 58), 5.0, fine)[mus]
+    hu[mus] = tissue(rng.uniform(*T["muscle"]), 5.0, fine)[mus]
 
-    liver_mean = rng.uniform(100, 120)
+    liver_mean = rng.uniform(*T["liver"])
     liv = liver(g, rng) & inner
     spl = spleen(g, rng) & inner & ~liv
     kid, sinus = kidneys(g, rng)
@@ -395,14 +437,14 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
     aor = aorta(g, rng)
     for mask, name, mean, sd in (
         (liv, "liver", liver_mean, 6.0),
-        (spl, "spleen", liver_mean - rng.uniform(5, 15), 5.0),
-        (kid, "kidney", rng.uniform(150, 190), 10.0),
+        (spl, "spleen", liver_mean - rng.uniform(*T["spleen_below_liver"]), 5.0),
+        (kid, "kidney", rng.uniform(*T["kidney"]), 10.0),
     ):
         lab[mask] = LABELS[name]
         hu[mask] = tissue(mean, sd, fine)[mask]
     sin = sinus & kid  # renal sinus fat (with vessels): part of "fat", not of the kidney
     lab[sin] = LABELS["fat"]
-    hu[sin] = tissue(rng.uniform(-70, -30), 10.0, fine)[sin]
+    hu[sin] = tissue(rng.uniform(*T["renal_sinus"]), 10.0, fine)[sin]
     kid &= ~sin
 
     # kidney tumour: occasional, partly exophytic, hypo-enhancing relative to the kidney
@@ -415,23 +457,23 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
                     + ((xx - c[2]) / r) ** 2) + 0.15 * smooth_noise(rng, shape, coarse)
         kt = (d < 1.0) & inner & ~liv & ~spl & ~bone & ~aor
         lab[kt] = LABELS["kidney_tumor"]
-        hu[kt] = tissue(rng.uniform(60, 100), 15.0, fine)[kt]
+        hu[kt] = tissue(rng.uniform(*T["kidney_tumor"]), 15.0, fine)[kt]
 
     lab[bone] = LABELS["vertebra"]
-    hu[bone] = tissue(rng.uniform(180, 260), 25.0, fine)[bone]
-    hu[cortex] = tissue(rng.uniform(550, 800), 60.0, fine)[cortex]
+    hu[bone] = tissue(rng.uniform(*T["cancellous_bone"]), 25.0, fine)[bone]
+    hu[cortex] = tissue(rng.uniform(*T["cortical_bone"]), 60.0, fine)[cortex]
     lab[aor] = LABELS["aorta"]
-    hu[aor] = tissue(rng.uniform(150, 180), 5.0, fine)[aor]
+    hu[aor] = tissue(rng.uniform(*T["aorta"]), 5.0, fine)[aor]
 
     free = (lab == LABELS["body"]) | ((lab == LABELS["fat"]) & inner)
     gas = bowel_gas(g, rng, free)
     lab[gas] = LABELS["gas"]
-    hu[gas] = tissue(-980.0, 10.0, fine)[gas]
+    hu[gas] = tissue(T["gas"][0], 10.0, fine)[gas]
 
     # liver tumours last: hypodense by 65..145 HU, textured, soft edge, only inside liver
     weights, masks, info = liver_tumors(g, rng, lab == LABELS["liver"], max_tumors)
     for w, m, d in zip(weights, masks, info, strict=True):
-        diff = rng.uniform(65, 145)
+        diff = rng.uniform(*T["tumor_below_liver"])
         tex = liver_mean - diff + rng.uniform(8, 20) * smooth_noise(rng, shape, fine)
         w = w * (lab == LABELS["liver"]) + w * (lab == LABELS["liver_tumor"])
         hu = (1.0 - w) * hu + w * tex
