@@ -402,7 +402,8 @@ print(f"{me.count_params(model):,} parameters, test accuracy {record['test_accur
 # each sparsity `s` in `sparsities` to the accuracy of `prune_model(model, s)` on `loader`,
 # computed as `me.evaluate(pruned, loader, {"accuracy": me.accuracy})["accuracy"]` (a
 # float). `model` is not changed. The cell after it applies your function to the trained
-# network. (Accuracies are compared within 1e-6.)
+# network, without fine-tuning (lecture 04 shows how retraining after pruning recovers
+# accuracy). (Accuracies are compared within 1e-6.)
 #
 # Hints:
 # - [`copy.deepcopy`](https://docs.python.org/3/library/copy.html#copy.deepcopy),
@@ -432,7 +433,7 @@ def accuracy_vs_sparsity(model: nn.Module, loader, sparsities) -> dict[float, fl
 
 
 # %%
-SPARSITIES = [0.0, 0.5, 0.7, 0.9]
+SPARSITIES = [0.0, 0.2, 0.4, 0.6, 0.8]
 pruned_accuracy = accuracy_vs_sparsity(model, test_loader, SPARSITIES)
 for _s, _acc in pruned_accuracy.items():
     print(f"sparsity {_s:4.2f}: test accuracy {_acc:.3f}")
@@ -573,18 +574,20 @@ for _k, _v in _net.state_dict().items():
 # %% [markdown]
 # ### Question 5 (5 points, written; graded by hand)
 #
-# The counter above gives your 70 %-sparse network exactly the MACs of the dense one, and
-# in PyTorch it runs just as fast. In 3-5 sentences: why? Name two different ways to turn
-# unstructured sparsity into a real saving (of time or of bytes), and say what each one
-# needs.
+# The MAC counter above gives your 70 %-sparse network the same count as the dense one.
+# Will the sparse network run faster in PyTorch? (You can measure it:
+# `me.compare_latency` in a new cell.) In 3-5 sentences: explain why or why not, then name
+# two different ways to turn unstructured sparsity into a real saving (of time or of
+# bytes), and say what each one needs.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q5-written", "locked": false, "points": 5, "schema_version": 3, "solution": true}
 # ### BEGIN SOLUTION
 # *Rubric (5 points; for the TA, not shown to students).*
-# - 2 points: the zeros are still stored and multiplied: the layer stays a dense tensor of
-#   the same shape, so the dense convolution/GEMM kernel performs every multiply-accumulate
-#   (a mask, or `torch.nn.utils.prune`, only zeroes values). Irregular zeros cannot be
-#   skipped by dense kernels (1 point if only "the shape is the same" without the kernel).
+# - 2 points: not faster (a measurement, if made, shows a ratio near 1): the zeros are
+#   still stored and multiplied; the layer stays a dense tensor of the same shape, so the
+#   dense convolution/GEMM kernel performs every multiply-accumulate (a mask, or
+#   `torch.nn.utils.prune`, only zeroes values), and irregular zeros cannot be skipped by
+#   dense kernels (1 point if only "the shape is the same", without the kernel argument).
 # - 3 points (1.5 each, any two): sparse storage formats (CSR/COO, or compressed
 #   checkpoints: zip/entropy coding, indices + values) save bytes when sparsity is high
 #   enough to pay for the indices; sparse kernels or hardware (e.g. 2:4 semi-structured
