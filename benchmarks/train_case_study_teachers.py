@@ -161,7 +161,7 @@ def main() -> None:
                             jobs.append((task, kind, variant, seed, teacher_paths[task],
                                          wpath(key)))
         # priority: tumour tasks' baseline and full loss (all seeds), organ tasks' seed 0,
-        # the ablation variants (cheap tasks first, one student at a time), then the third
+        # the ablation variants (seed by seed, the larger task first), then the third
         # student, then further organ seeds
         def priority(job: tuple) -> tuple:
             core, is_tumour = job[2] in ("baseline", cs.FULL), job[0] in tumour
@@ -174,7 +174,7 @@ def main() -> None:
             if not is_tumour:
                 return (4,)
             cost = len(_DATA[job[0]].train) * setup.epochs[job[0]]
-            return 2, cost, setup.students.index(job[1]), job[3]
+            return 2, job[3], -cost, setup.students.index(job[1])  # seed by seed
 
         jobs.sort(key=priority)
         pending = [pool.apply_async(_student_job, job) for job in jobs]
