@@ -72,3 +72,13 @@ def test_cached_helper_checks_keys():
     md.cached("toy", 2, {"k": 1}, build, keys=("x",))  # new version: new file
     md.cached("toy", 1, {"k": 1}, build, keys=("x", "y"))  # missing key: rebuild
     assert len(calls) == 3
+
+
+def test_cache_files_are_readable_by_other_users(tmp_path):
+    import stat
+
+    from medeff.data.cache import save_cached
+
+    path = tmp_path / "x.npz"
+    save_cached(path, "meta", {"a": np.zeros(3)})
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044

@@ -64,6 +64,9 @@ def save_cached(path: Path, meta: str, arrays: Mapping[str, np.ndarray]) -> None
     os.close(fd)
     try:
         np.savez(tmp, **{META_KEY: np.array(meta)}, **arrays)
+        # mkstemp makes the file private (0600); the cache is shared read-only data, also
+        # with the sandboxed grading kernels that run as another user
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
