@@ -76,8 +76,9 @@ print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast mode:
       f"{me.is_fast()}, RETRAIN={RETRAIN}, DATA_ROOT={DATA_ROOT}")
 if not RETRAIN:
     shipped = cs.load_manifest().get("extra", {})
-    print(f"shipped checkpoints: trained in {shipped.get('wall_seconds', 0) / 60:.0f} min on "
-          f"{shipped.get('device')} with {shipped.get('workers')} worker processes; runs not "
+    hours = sum(shipped.get("seconds", {}).values()) / 3600
+    print(f"shipped checkpoints: {hours:.1f} h of training time (sum over runs, one thread "
+          f"each) on {shipped.get('device')} with {shipped.get('workers')} workers; runs not "
           f"reached by that budget ({len(shipped.get('missing', []))}): "
           f"{sorted({'/'.join(m.split('/')[:3]) for m in shipped.get('missing', [])})}")
 
