@@ -53,6 +53,7 @@ from torch import nn
 import medeff as me
 
 me.set_seed(0)
+torch.set_num_threads(1)  # the tensors here are tiny: one thread is fastest
 print("torch", torch.__version__)
 
 # %% [markdown]
