@@ -78,7 +78,7 @@ if not RETRAIN:
     shipped = cs.load_manifest().get("extra", {})
     hours = sum(shipped.get("seconds", {}).values()) / 3600
     print(f"shipped checkpoints: {hours:.1f} h of training time (sum over runs, one thread "
-          f"each) on {shipped.get('device')} with {shipped.get('workers')} workers; runs not "
+          f"each) on {shipped.get('device')} with {shipped.get('workers')} workers; runs (some or all seeds) not "
           f"reached by that budget ({len(shipped.get('missing', []))}): "
           f"{sorted({'/'.join(m.split('/')[:3]) for m in shipped.get('missing', [])})}")
 
@@ -373,7 +373,7 @@ def gain_sentence(t: str, kind: str) -> str:
     verdict = ("raises it in every seed" if m > 0 and up == n else
                "raises it on average" if m > 0 else "does not raise it")
     spread = ("one seed only: the spread is unknown" if n < 2 else
-              f"the mean gain is {abs(m) / s:.1f} standard deviations of the paired "
+              f"the mean change is {abs(m) / s:.1f} standard deviations of the paired "
               "difference" if s > 0 else "no spread")
     return (f"* {cs.STUDENT_TITLES[kind]}-like, {t}: Dice changes by {m:+.3f} ± {s:.3f} "
             f"(KD − baseline, paired over {n} seed(s), better in {up}): distillation "
