@@ -168,3 +168,17 @@ def test_copy_weights_reports_mismatched_layers():
 def test_rng_and_n_params():
     assert torch.equal(torch.rand(3, generator=g.rng(5)), torch.rand(3, generator=g.rng(5)))
     assert g.n_params(nn.Linear(3, 2)) == 8
+
+
+def test_unusable_finds_the_original_after_the_attribute_is_rebound(monkeypatch):
+    """A student who rebinds medeff's attribute and keeps the original still gets blocked."""
+    original = efficient.channel_shuffle
+    monkeypatch.setattr(efficient, "channel_shuffle", lambda x, groups: x)
+    ns = _in_main("def channel_shuffle(x, groups):\n    return _orig(x, groups)\n")
+    ns["_orig"] = original
+    x = torch.arange(8.0).reshape(1, 8, 1, 1)
+    with g.unusable("medeff.models.efficient.channel_shuffle"):
+        with pytest.raises(g.ReferenceUnavailable):
+            ns["channel_shuffle"](x, 2)
+        assert torch.equal(efficient.channel_shuffle(x, 2), x)  # the student's rebinding is untouched
+    assert not torch.equal(original(x, 2), x)

@@ -80,3 +80,13 @@ def test_data_fingerprint_tracks_contents():
     assert me.data_fingerprint(plain) != me.data_fingerprint(a)
     with pytest.raises(TypeError, match="fingerprint"):
         me.data_fingerprint(object())
+
+
+def test_read_only_cache_trains_without_storing(cache, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(torch, "save", refuse)
+    model, rec = me.train_cached("lin", {}, lambda: nn.Linear(3, 2), _trainer([]))
+    assert rec["cached"] is False and rec["accuracy"] == 0.5
+    assert "not cached" in capsys.readouterr().out

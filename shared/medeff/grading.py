@@ -21,6 +21,7 @@ What it guarantees while a student's answer is graded:
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import inspect
 import math
@@ -171,24 +172,45 @@ def trusted(module_name: str) -> types.ModuleType:
     return module
 
 
-def _resolve(target: Any) -> tuple[Any, str]:
+def _resolve(target: Any) -> tuple[str, str, list[Any]]:
+    """(qualified name, source file, objects found now) of a target to block.
+
+    A dotted name is resolved by its module's *source file*, not by the module attribute,
+    which a student may have rebound.
+    """
     if isinstance(target, str):
         module_name, _, attr = target.rpartition(".")
-        obj = getattr(importlib.import_module(module_name), attr)
-        return obj, target
-    module = getattr(target, "__module__", "?")
-    return target, f"{module}.{getattr(target, '__qualname__', repr(target))}"
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or not spec.origin:
+            raise ValueError(f"unusable(): no module {module_name!r}")
+        importlib.import_module(module_name)
+        return attr, spec.origin, []
+    if not isinstance(target, (types.FunctionType, type)):
+        raise TypeError(f"unusable() takes functions, classes or their dotted names, not {target!r}")
+    return target.__qualname__, _source_file(target) or "", [target]
 
 
-def _counterparts(obj: Any) -> list[Any]:
-    """``obj`` plus the objects of the same name in every trusted copy of its module."""
-    found = [obj]
-    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    for copy in _TRUSTED:
-        if qualname and copy.__medeff_original__ == module:  # type: ignore[attr-defined]
-            other = getattr(copy, qualname.split(".")[0], None)
-            if other is not None and other is not obj:
-                found.append(other)
+def _source_file(obj: Any) -> str | None:
+    """The source file an object was defined in (trusted copies share the original's)."""
+    if isinstance(obj, types.FunctionType):
+        return obj.__code__.co_filename
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    return getattr(module, "__file__", None)
+
+
+def _counterparts(qualname: str, filename: str, known: list[Any]) -> list[Any]:
+    """Every live function or class with this qualified name defined in ``filename``.
+
+    Found among all live objects, so the original is blocked even when a student rebinds
+    the module attribute and keeps the original under another name, and so are the
+    copies made by :func:`trusted` (same source file).
+    """
+    found = list(known)
+    for other in gc.get_objects():
+        if not isinstance(other, (types.FunctionType, type)) or any(other is k for k in found):
+            continue
+        if getattr(other, "__qualname__", None) == qualname and _source_file(other) == filename:
+            found.append(other)
     return found
 
 
@@ -243,11 +265,10 @@ def unusable(*targets: Any) -> Iterator[None]:
     entered = False
     try:
         for target in targets:
-            obj, label = _resolve(target)
-            short = label.rsplit(".", 1)[-1]
-            message = (f"medeff's {short} is not available while this answer is graded: "
+            qualname, filename, known = _resolve(target)
+            message = (f"medeff's {qualname} is not available while this answer is graded: "
                        "write your own implementation")
-            for each in _counterparts(obj):
+            for each in _counterparts(qualname, filename, known):
                 for fn in _functions_of(each):
                     saved.append((fn, fn.__code__))
                     fn.__code__ = _raiser_code(message, fn.__code__)
