@@ -54,33 +54,50 @@ def seg_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def organ_cnn(num_classes: int) -> nn.Module:
     """Four conv-BN-ReLU layers (32-64-64-96), global pooling, linear: ~112k parameters."""
+
     def block(i: int, o: int, s: int) -> nn.Sequential:
         return nn.Sequential(nn.Conv2d(i, o, 3, s, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU())
-    return nn.Sequential(block(1, 32, 1), block(32, 64, 2), block(64, 64, 2), block(64, 96, 2),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(96, num_classes))
+
+    return nn.Sequential(
+        block(1, 32, 1),
+        block(32, 64, 2),
+        block(64, 64, 2),
+        block(64, 96, 2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(96, num_classes),
+    )
 
 
 def time_generation() -> None:
     from medeff import data as md
+
     t0, c0 = time.perf_counter(), time.process_time()
     md.phantom_cohort()
     t1 = time.perf_counter()
     md.organ_patches()
     t2, c2 = time.perf_counter(), time.process_time()
-    print(f"generate: phantom cohort {t1 - t0:.1f} s + organ patches {t2 - t1:.1f} s "
-          f"= {t2 - t0:.1f} s wall, {c2 - c0:.1f} s process CPU time (target < 15 s)")
+    print(
+        f"generate: phantom cohort {t1 - t0:.1f} s + organ patches {t2 - t1:.1f} s "
+        f"= {t2 - t0:.1f} s wall, {c2 - c0:.1f} s process CPU time (target < 15 s)"
+    )
     t0, c0 = time.perf_counter(), time.process_time()
     md.phantom_cohort()
     md.organ_patches()
     for task in md.TASKS:
         md.segmentation_loaders(task)
-    print(f"cached reload (cohort + patches + 4 task loaders): {time.perf_counter() - t0:.2f} s "
-          f"wall, {time.process_time() - c0:.2f} s CPU (target < 2 s)")
+    print(
+        f"cached reload (cohort + patches + 4 task loaders): {time.perf_counter() - t0:.2f} s "
+        f"wall, {time.process_time() - c0:.2f} s CPU (target < 2 s)"
+    )
 
 
 def hu_table() -> None:
     from medeff import data as md
-    stats = md.tissue_hu_stats(md.phantom_cohort()["images"][:12], md.phantom_cohort()["labels"][:12])
+
+    stats = md.tissue_hu_stats(
+        md.phantom_cohort()["images"][:12], md.phantom_cohort()["labels"][:12]
+    )
     print(f"{'tissue':14s} {'mean':>8s} {'sd':>6s}  documented range")
     for name, (mean, sd, _n) in stats.items():
         lo, hi = md.HU_RANGES[name]
@@ -91,6 +108,7 @@ def train_seg(task: str, steps: int, width: int, lr: float) -> dict:
     import medeff as me
     from medeff import data as md
     from medeff.models.unet import UNet
+
     me.set_seed(0)
     train, _val, test = md.segmentation_loaders(task, batch_size=16)
     model = UNet(base_width=width)
@@ -99,17 +117,27 @@ def train_seg(task: str, steps: int, width: int, lr: float) -> dict:
     me.fit(model, train, epochs=epochs, lr=lr, loss_fn=seg_loss, progress=False)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     res = md.segmentation_metrics(model, test)
-    print(f"U-Net w{width} ({me.count_params(model) / 1e3:.0f}k params) {task:12s}: "
-          f"{epochs} epochs x {len(train)} batches, {secs:.0f} s wall ({cpu:.0f} s CPU); test Dice {res['dice']:.3f} "
-          f"VOE {res['voe']:.3f} RVD {res['rvd']:+.3f} over {res['cases']} cases")
-    return {"task": task, "params": me.count_params(model), "steps": epochs * len(train),
-            "seconds": round(secs, 1), "dice": round(res["dice"], 4), "voe": round(res["voe"], 4),
-            "rvd": round(res["rvd"], 4), "cases": res["cases"]}
+    print(
+        f"U-Net w{width} ({me.count_params(model) / 1e3:.0f}k params) {task:12s}: "
+        f"{epochs} epochs x {len(train)} batches, {secs:.0f} s wall ({cpu:.0f} s CPU); test Dice {res['dice']:.3f} "
+        f"VOE {res['voe']:.3f} RVD {res['rvd']:+.3f} over {res['cases']} cases"
+    )
+    return {
+        "task": task,
+        "params": me.count_params(model),
+        "steps": epochs * len(train),
+        "seconds": round(secs, 1),
+        "dice": round(res["dice"], 4),
+        "voe": round(res["voe"], 4),
+        "rvd": round(res["rvd"], 4),
+        "cases": res["cases"],
+    }
 
 
 def train_cnn(epochs: int) -> dict:
     import medeff as me
     from medeff import data as md
+
     me.set_seed(0)
     train, _val, test = md.organ_patch_loaders()
     model = organ_cnn(len(md.ORGAN_CLASSES))
@@ -117,10 +145,16 @@ def train_cnn(epochs: int) -> dict:
     me.fit(model, train, epochs=epochs, lr=3e-3, progress=False)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     acc = me.evaluate(model, test, {"acc": me.accuracy})["acc"]
-    print(f"organ-patch CNN ({me.count_params(model) / 1e3:.0f}k params): {epochs} epochs x "
-          f"{len(train.dataset)} patches, {secs:.0f} s wall ({cpu:.0f} s CPU); test accuracy {acc:.3f}")
-    return {"params": me.count_params(model), "epochs": epochs, "seconds": round(secs, 1),
-            "test_accuracy": round(acc, 4)}
+    print(
+        f"organ-patch CNN ({me.count_params(model) / 1e3:.0f}k params): {epochs} epochs x "
+        f"{len(train.dataset)} patches, {secs:.0f} s wall ({cpu:.0f} s CPU); test accuracy {acc:.3f}"
+    )
+    return {
+        "params": me.count_params(model),
+        "epochs": epochs,
+        "seconds": round(secs, 1),
+        "test_accuracy": round(acc, 4),
+    }
 
 
 def main() -> None:
@@ -139,18 +173,25 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if not args.keep_cache:
         os.environ["MEDEFF_CACHE"] = tempfile.mkdtemp(prefix="medeff-bench-")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
-          f"cache {os.environ.get('MEDEFF_CACHE', '(default)')}")
-    results = {"date": datetime.date.today().isoformat(), "threads": args.threads,
-               "load_average": round(os.getloadavg()[0], 1), "cores": os.cpu_count()}
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
+        f"cache {os.environ.get('MEDEFF_CACHE', '(default)')}"
+    )
+    results = {
+        "date": datetime.date.today().isoformat(),
+        "threads": args.threads,
+        "load_average": round(os.getloadavg()[0], 1),
+        "cores": os.cpu_count(),
+    }
     time_generation()
     hu_table()
     if not args.skip_cnn:
         results["organ_cnn"] = train_cnn(args.cnn_epochs)
     if not args.skip_seg:
-        results["unet"] = [train_seg(task, args.steps, args.width, args.lr)
-                           for task in args.tasks.split(",")]
+        results["unet"] = [
+            train_seg(task, args.steps, args.width, args.lr) for task in args.tasks.split(",")
+        ]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

@@ -82,19 +82,20 @@ def _teacher_job(task: str, path: str) -> tuple[str, dict, float]:
 _TEACHERS: dict = {}
 
 
-def _student_job(task: str, kind: str, variant: str, seed: int, teacher_path: str,
-                 path: str) -> tuple[tuple, dict, float]:
+def _student_job(
+    task: str, kind: str, variant: str, seed: int, teacher_path: str, path: str
+) -> tuple[tuple, dict, float]:
     if done := _done(path):
         return (task, kind, variant, seed), *done
     t0 = time.perf_counter()
     if task not in _TEACHERS:  # each worker loads a teacher and caches its outputs once
         teacher = cs.make_teacher(_SETUP)
         teacher.load_state_dict(torch.load(teacher_path, weights_only=True))
-        _TEACHERS[task] = (teacher, cs.teacher_outputs(teacher, _DATA[task].train,
-                                                       device=_DEVICE))
+        _TEACHERS[task] = (teacher, cs.teacher_outputs(teacher, _DATA[task].train, device=_DEVICE))
     teacher, cache = _TEACHERS[task]
-    model, rec = cs.train_student(kind, variant, seed, _DATA[task], teacher, _SETUP, _DEVICE,
-                                  teacher_cache=cache)
+    model, rec = cs.train_student(
+        kind, variant, seed, _DATA[task], teacher, _SETUP, _DEVICE, teacher_cache=cache
+    )
     _save(model, rec, time.perf_counter() - t0, path)
     return (task, kind, variant, seed), rec, time.perf_counter() - t0
 
@@ -119,9 +120,11 @@ def main() -> None:
     t_start = time.perf_counter()
     setup = cs.fast_setup() if args.fast else cs.Setup()
     if args.students:
-        setup = replace(setup, students=tuple(args.students),
-                        ablation_students=tuple(k for k in setup.ablation_students
-                                                if k in args.students))
+        setup = replace(
+            setup,
+            students=tuple(args.students),
+            ablation_students=tuple(k for k in setup.ablation_students if k in args.students),
+        )
     if args.tasks:
         setup = replace(setup, tasks=tuple(args.tasks))
     if args.seeds:
@@ -130,8 +133,11 @@ def main() -> None:
         setup = replace(setup, organ_seeds=tuple(range(args.organ_seeds)))
     cfg = setup.to_json()
     _init(cfg, args.device)  # also generates/caches the cohort before the workers start
-    print(f"data ready in {time.perf_counter() - t_start:.1f} s: " + ", ".join(
-        f"{t} {len(d.train)}/{len(d.test)} slices" for t, d in _DATA.items()), flush=True)
+    print(
+        f"data ready in {time.perf_counter() - t_start:.1f} s: "
+        + ", ".join(f"{t} {len(d.train)}/{len(d.test)} slices" for t, d in _DATA.items()),
+        flush=True,
+    )
     zoo = cs.Zoo(setup)
     seconds: dict[str, float] = {}
     ctx = mp.get_context("spawn")
@@ -158,8 +164,10 @@ def main() -> None:
                     for kind, variant, s in setup.runs(task):
                         if s == seed:
                             key = cs.run_key(task, kind, variant, seed)
-                            jobs.append((task, kind, variant, seed, teacher_paths[task],
-                                         wpath(key)))
+                            jobs.append(
+                                (task, kind, variant, seed, teacher_paths[task], wpath(key))
+                            )
+
         # priority: tumour tasks' baseline and full loss (all seeds), organ tasks' seed 0,
         # the ablation variants (seed by seed, the larger task first), then the third
         # student, then further organ seeds
@@ -189,8 +197,9 @@ def main() -> None:
                 print(f"{cs.run_key(*job[:4])} failed: {err!r}", flush=True)
                 continue
             key = cs.run_key(*job[:4])
-            print(f"[{time.perf_counter() - t_start:6.0f} s] {key} {results[-1][2]:.0f} s",
-                  flush=True)
+            print(
+                f"[{time.perf_counter() - t_start:6.0f} s] {key} {results[-1][2]:.0f} s", flush=True
+            )
     finally:
         try:
             pool.terminate()
@@ -207,15 +216,23 @@ def main() -> None:
         zoo.students[(task, kind, variant, seed)] = model.eval()
         zoo.records[key], seconds[key] = rec, sec
     cs.evaluate_zoo(zoo, _DATA, device=args.device)
-    missing = [cs.run_key(*j[:4]) for j in jobs
-               if (j[0], j[1], j[2], j[3]) not in zoo.students]
-    extra = {"extra": {"device": (torch.cuda.get_device_name() if args.device.startswith("cuda")
-                                  else "cpu"), "torch": torch.__version__,
-                       "workers": args.workers, "seconds": seconds, "missing": missing,
-                       "wall_seconds": time.perf_counter() - t_start}}
+    missing = [cs.run_key(*j[:4]) for j in jobs if (j[0], j[1], j[2], j[3]) not in zoo.students]
+    extra = {
+        "extra": {
+            "device": (torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"),
+            "torch": torch.__version__,
+            "workers": args.workers,
+            "seconds": seconds,
+            "missing": missing,
+            "wall_seconds": time.perf_counter() - t_start,
+        }
+    }
     cs.save_zoo(zoo, args.out, _DATA, extra)
-    print(f"saved {len(zoo.teachers)} teachers, {len(zoo.students)} students to {args.out} "
-          f"({len(missing)} runs missing) in {time.perf_counter() - t_start:.0f} s", flush=True)
+    print(
+        f"saved {len(zoo.teachers)} teachers, {len(zoo.students)} students to {args.out} "
+        f"({len(missing)} runs missing) in {time.perf_counter() - t_start:.0f} s",
+        flush=True,
+    )
     for task in setup.tasks:
         line = [f"{task:13s} teacher {cs.mean_dice(zoo, task, 'teacher')[0]:.3f}"]
         for kind in setup.students:

@@ -84,15 +84,15 @@ def _tiny_zoo(setup):
         for variant in ("baseline", cs.FULL):
             torch.manual_seed(seed + 10 * (variant == cs.FULL))
             zoo.students[("kidney_tumor", "enet", variant, seed)] = cs.make_student(
-                "enet", setup).eval()
+                "enet", setup
+            ).eval()
     return zoo
 
 
 def test_save_load_roundtrip_and_sha256(setup, tumour, tmp_path):
     zoo = _tiny_zoo(setup)
     manifest = cs.save_zoo(zoo, tmp_path, {"kidney_tumor": tumour})
-    assert set(manifest["files"]) == {"teacher_kidney_tumor.pt",
-                                      "students_kidney_tumor_enet.pt"}
+    assert set(manifest["files"]) == {"teacher_kidney_tumor.pt", "students_kidney_tumor_enet.pt"}
     assert all(len(h) == 64 for h in manifest["files"].values())
     back = cs.load_zoo(tmp_path, tasks=["kidney_tumor"], students=["enet"])
     x = tumour.test.x[:2]

@@ -56,8 +56,10 @@ def test_verdict_says_n_times_slower_not_a_fraction():
     from medeff.latency import Latency, LatencyComparison
 
     lat = Latency(1.0, 0.1, 0.9, 1.1, 3, 2, (1.0, 1.0, 1.0))
-    assert LatencyComparison(lat, lat, 2.5, 2.0, 3.0).verdict("conv", "dw") == \
-        "dw is 2.50 times faster than conv"
+    assert (
+        LatencyComparison(lat, lat, 2.5, 2.0, 3.0).verdict("conv", "dw")
+        == "dw is 2.50 times faster than conv"
+    )
     slow = LatencyComparison(lat, lat, 0.5, 0.4, 0.6)
     assert slow.verdict() == "B is 2.00 times slower than A"
     assert "0.50x" not in str(slow) and "IQR" in str(slow)

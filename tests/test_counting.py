@@ -49,8 +49,16 @@ def test_conv2d_macs_exact(kind, seed):
     pad = r.randint(0, 2)
     h, w = r.randint(12, 30), r.randint(12, 30)
     batch = r.randint(1, 3)
-    layer = nn.Conv2d(cin, cout, (kh, kw), stride=stride, padding=pad, dilation=dilation,
-                      groups=groups, bias=r.random() < 0.5)
+    layer = nn.Conv2d(
+        cin,
+        cout,
+        (kh, kw),
+        stride=stride,
+        padding=pad,
+        dilation=dilation,
+        groups=groups,
+        bias=r.random() < 0.5,
+    )
     outs = [conv_out(h, kh, stride, pad, dilation), conv_out(w, kw, stride, pad, dilation)]
     expected = conv_macs_formula(batch, cin, cout, groups, (kh, kw), outs)
     assert me.count_macs(layer, torch.randn(batch, cin, h, w)) == expected
@@ -96,8 +104,13 @@ class FunctionalNet(nn.Module):
 @pytest.mark.parametrize("seed", RNG_SEEDS)
 def test_functional_matmul_counted_and_in_breakdown(seed):
     r = random.Random(seed)
-    n, t, fin, hidden, fout = (r.randint(1, 4), r.randint(2, 6), r.randint(2, 32),
-                               r.randint(2, 32), r.randint(2, 32))
+    n, t, fin, hidden, fout = (
+        r.randint(1, 4),
+        r.randint(2, 6),
+        r.randint(2, 32),
+        r.randint(2, 32),
+        r.randint(2, 32),
+    )
     model = FunctionalNet(fin, hidden, fout)
     x = torch.randn(n, t, fin)
     linear, matmul = n * t * fin * hidden, n * t * hidden * fout
@@ -110,15 +123,24 @@ def test_functional_matmul_counted_and_in_breakdown(seed):
 
 def small_cnn() -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Conv2d(8, 16, 1), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5),
+        nn.Conv2d(3, 8, 3, padding=1, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, 5),
     )
 
 
 def small_cnn_macs(h: int, w: int) -> int:
-    return (9 * 3 * 8 * h * w + 9 * 8 * h * w + 8 * 16 * (h // 2) * (w // 2) + 16 * 5)
+    return 9 * 3 * 8 * h * w + 9 * 8 * h * w + 8 * 16 * (h // 2) * (w // 2) + 16 * 5
 
 
 def test_mac_breakdown_sums_to_count_macs_and_follows_execution_order():
@@ -279,14 +301,30 @@ def test_wrong_channel_count_names_the_input_shape(helper):
 
 # ---------------------------------------------------------------- the slides' figures (2%)
 SEED_CHECKS = [
-    ("VGG-16", lambda: torchvision.models.vgg16(weights=None), 224,
-     sf.POPULAR_DNN_MODELS["VGG-16"].total_macs),
-    ("ResNet-50", lambda: torchvision.models.resnet50(weights=None), 224,
-     sf.MODEL_SIZES["ResNet-50"].macs),
-    ("MobileNetV2", lambda: torchvision.models.mobilenet_v2(weights=None), 224,
-     sf.MODEL_SIZES["MobileNet v2"].macs),
-    ("EfficientNet-B4", lambda: torchvision.models.efficientnet_b4(weights=None), 380,
-     sf.POPULAR_DNN_MODELS["EfficientNet-B4"].total_macs),
+    (
+        "VGG-16",
+        lambda: torchvision.models.vgg16(weights=None),
+        224,
+        sf.POPULAR_DNN_MODELS["VGG-16"].total_macs,
+    ),
+    (
+        "ResNet-50",
+        lambda: torchvision.models.resnet50(weights=None),
+        224,
+        sf.MODEL_SIZES["ResNet-50"].macs,
+    ),
+    (
+        "MobileNetV2",
+        lambda: torchvision.models.mobilenet_v2(weights=None),
+        224,
+        sf.MODEL_SIZES["MobileNet v2"].macs,
+    ),
+    (
+        "EfficientNet-B4",
+        lambda: torchvision.models.efficientnet_b4(weights=None),
+        380,
+        sf.POPULAR_DNN_MODELS["EfficientNet-B4"].total_macs,
+    ),
 ]
 
 
@@ -312,15 +350,25 @@ def test_seed_table_rows_add_up(name):
     assert m.fc_macs == m.fc_weights  # one MAC per FC weight for a single image
 
 
-@pytest.mark.parametrize("quoted,half", [(2e6, 5e5), (23.5e6, 5e4), (4.4e9, 5e7), (341e3, 500),
-                                         (60e3, 5e3), (1.43e9, 5e6), (0.5, 0.05)])
+@pytest.mark.parametrize(
+    "quoted,half",
+    [
+        (2e6, 5e5),
+        (23.5e6, 5e4),
+        (4.4e9, 5e7),
+        (341e3, 500),
+        (60e3, 5e3),
+        (1.43e9, 5e6),
+        (0.5, 0.05),
+    ],
+)
 def test_rounding_halfwidth(quoted, half):
     assert sf.rounding_halfwidth(quoted) == pytest.approx(half)
 
 
 def test_agrees_uses_the_larger_of_rounding_and_relative_tolerance():
-    assert sf.agrees(2.049e6, 2e6)          # 2.5% off, but "2M" means [1.5M, 2.5M)
+    assert sf.agrees(2.049e6, 2e6)  # 2.5% off, but "2M" means [1.5M, 2.5M)
     assert not sf.agrees(2.6e6, 2e6)
-    assert sf.agrees(15.47e9, 15.5e9)       # 0.2%
-    assert not sf.agrees(1.498e9, 1.43e9)   # 4.8%, beyond both
+    assert sf.agrees(15.47e9, 15.5e9)  # 0.2%
+    assert not sf.agrees(1.498e9, 1.43e9)  # 4.8%, beyond both
     assert sf.agrees(1.498e9, 1.43e9, rel=0.05)

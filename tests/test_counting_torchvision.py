@@ -15,8 +15,7 @@ from torchvision import models
 
 import medeff as me
 
-FAST = ["resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "vit_b_32", "efficientnet_b0",
-        "swin_t"]
+FAST = ["resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "vit_b_32", "efficientnet_b0", "swin_t"]
 # Counting conventions may differ slightly from torchvision's own counter (e.g. where a
 # model adds positional embeddings or scales attention): 1.5 % covers the published
 # table's 3-decimal rounding and those terms for every model checked.
@@ -37,7 +36,8 @@ def _check(name: str) -> None:
     got = me.count_macs(model, (3, size, size))
     assert got == pytest.approx(quoted, rel=REL), (
         f"{name} at {size}x{size}: count_macs {got / 1e9:.3f}G, torchvision publishes "
-        f"{quoted / 1e9:.3f}G ({100 * (got / quoted - 1):+.1f} %)")
+        f"{quoted / 1e9:.3f}G ({100 * (got / quoted - 1):+.1f} %)"
+    )
 
 
 @pytest.mark.parametrize("name", FAST)

@@ -15,6 +15,7 @@ def _tmp_cache(tmp_path, monkeypatch):
 
 def _files(kind: str) -> list:
     import medeff as me
+
     return sorted(me.cache_dir().glob(f"{kind}_*.npz"))
 
 

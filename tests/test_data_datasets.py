@@ -50,8 +50,7 @@ def test_target_definitions_and_windows():
     np.testing.assert_array_equal(md.binary_target(labels, "liver_tumor"), labels == 2)
     hu = np.array([-1000.0, -60.0, 40.0, 140.0, 500.0])
     np.testing.assert_allclose(md.window_hu(hu, -60, 140), [-1, -1, 0, 1, 1])
-    np.testing.assert_allclose(md.window_hu(np.array([-200.0, 50.0, 300.0]), -200, 300),
-                               [-1, 0, 1])
+    np.testing.assert_allclose(md.window_hu(np.array([-200.0, 50.0, 300.0]), -200, 300), [-1, 0, 1])
     assert md.TASKS["liver"]["window"] == (-60.0, 140.0)
     assert md.TASKS["kidney_tumor"]["window"] == (-200.0, 300.0)
     with pytest.raises(ValueError, match="unknown task"):
@@ -78,11 +77,11 @@ def test_loaders_batches():
 def test_case_scores_by_hand():
     gt = np.zeros((4, 4, 4), bool)
     pred = np.zeros((4, 4, 4), bool)
-    gt[0, :2, :2] = True          # case 0: 4 + 4 voxels on two slices
+    gt[0, :2, :2] = True  # case 0: 4 + 4 voxels on two slices
     gt[1, :2, :2] = True
-    pred[0, :2, :2] = True        # predicted 4 of 8, plus 4 false positives
+    pred[0, :2, :2] = True  # predicted 4 of 8, plus 4 false positives
     pred[1, 2:, 2:] = True
-    pred[2, 0, 0] = True          # case 1 has empty ground truth: excluded
+    pred[2, 0, 0] = True  # case 1 has empty ground truth: excluded
     scores = md.case_scores(pred, gt, [0, 0, 1, 1])
     s0 = scores[0]
     assert s0.dice == pytest.approx(2 * 4 / (8 + 8))

@@ -20,12 +20,14 @@ def _volume(shape=(6, 16, 20), seed=0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_lits_nifti_round_trip(tmp_path):
     import nibabel as nib
+
     hu, lab = _volume()
     affine = np.diag([0.8, 0.7, 2.5, 1.0])
     # LiTS files are (x, y, z) for nibabel: store the transpose of our (z, y, x) arrays
     nib.save(nib.Nifti1Image(np.transpose(hu, (2, 1, 0)), affine), tmp_path / "volume-3.nii")
-    nib.save(nib.Nifti1Image(np.transpose(lab, (2, 1, 0)), affine),
-             tmp_path / "segmentation-3.nii.gz")
+    nib.save(
+        nib.Nifti1Image(np.transpose(lab, (2, 1, 0)), affine), tmp_path / "segmentation-3.nii.gz"
+    )
     image, labels, spacing = md.load_lits_case(tmp_path, 3)
     np.testing.assert_array_equal(image, hu.astype(np.float32))
     np.testing.assert_array_equal(labels, lab)
@@ -35,6 +37,7 @@ def test_lits_nifti_round_trip(tmp_path):
 
 def test_kits_nifti_round_trip(tmp_path):
     import nibabel as nib
+
     hu, lab = _volume(seed=1)
     case = tmp_path / "case_00007"
     case.mkdir()
@@ -49,6 +52,7 @@ def test_kits_nifti_round_trip(tmp_path):
 
 def test_nifti_errors_name_the_file(tmp_path):
     import nibabel as nib
+
     with pytest.raises(md.DataFileMissing, match="volume-0.nii"):
         md.load_lits_case(tmp_path, 0)
     (tmp_path / "volume-0.nii").write_bytes(b"\x00garbage" * 10)
@@ -67,10 +71,12 @@ def test_nifti_errors_name_the_file(tmp_path):
         md.load_lits_case(tmp_path, 1)
 
 
-def _write_dicom(path, pixels: np.ndarray, z: float, instance: int, slope=1.0,
-                 intercept=-1024.0) -> None:
+def _write_dicom(
+    path, pixels: np.ndarray, z: float, instance: int, slope=1.0, intercept=-1024.0
+) -> None:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -99,8 +105,14 @@ def test_dicom_series_sorted_and_rescaled(tmp_path):
     raw = rng.integers(0, 2000, size=(4, 12, 10)).astype(np.int16)
     order = [2, 0, 3, 1]  # files written out of order, names unrelated to position
     for k, i in enumerate(order):
-        _write_dicom(tmp_path / f"im{k}.dcm", raw[i], z=-100.0 + 2.5 * i, instance=10 - i,
-                     slope=0.5, intercept=-1000.0)
+        _write_dicom(
+            tmp_path / f"im{k}.dcm",
+            raw[i],
+            z=-100.0 + 2.5 * i,
+            instance=10 - i,
+            slope=0.5,
+            intercept=-1000.0,
+        )
     volume, spacing = md.load_dicom_series(tmp_path)
     np.testing.assert_allclose(volume, raw.astype(np.float32) * 0.5 - 1000.0)
     assert spacing == pytest.approx((2.5, 0.7, 0.75))
@@ -117,6 +129,7 @@ def test_dicom_errors(tmp_path):
 
 def test_pydicom_ct_small_is_real_ct():
     from pydicom.data import get_testdata_file
+
     volume, spacing = md.load_dicom_series(get_testdata_file("CT_small.dcm"))
     assert volume.shape == (1, 128, 128)
     assert volume.min() < -500 and 100 < np.percentile(volume, 99.5) < 2000
@@ -150,14 +163,15 @@ def test_medmnist_npz_errors(tmp_path):
     with pytest.raises(md.DataFileError, match=r"bad\.npz"):
         md.load_medmnist_npz(bad)
     partial = tmp_path / "partial.npz"
-    np.savez(partial, train_images=np.zeros((2, 28, 28), np.uint8),
-             train_labels=np.zeros((2, 1)))
+    np.savez(partial, train_images=np.zeros((2, 28, 28), np.uint8), train_labels=np.zeros((2, 1)))
     with pytest.raises(md.DataFileError, match="val_images"):
         md.load_medmnist_npz(partial)
     shapes = tmp_path / "shapes.npz"
-    np.savez(shapes, **{f"{s}_images": np.zeros((2, 28, 28), np.uint8) for s in
-                        ("train", "val", "test")},
-             **{f"{s}_labels": np.zeros((3, 1)) for s in ("train", "val", "test")})
+    np.savez(
+        shapes,
+        **{f"{s}_images": np.zeros((2, 28, 28), np.uint8) for s in ("train", "val", "test")},
+        **{f"{s}_labels": np.zeros((3, 1)) for s in ("train", "val", "test")},
+    )
     with pytest.raises(md.DataFileError, match="train_labels"):
         md.load_medmnist_npz(shapes)
 

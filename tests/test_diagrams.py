@@ -14,8 +14,10 @@ from medeff import diagrams  # noqa: E402
 from medeff.models import efficient as ef  # noqa: E402
 
 
-@pytest.mark.parametrize("draw", [diagrams.depthwise_vs_pointwise, diagrams.group_conv_and_shuffle,
-                                  diagrams.ghost_module])
+@pytest.mark.parametrize(
+    "draw",
+    [diagrams.depthwise_vs_pointwise, diagrams.group_conv_and_shuffle, diagrams.ghost_module],
+)
 def test_diagrams_draw_and_save(draw, tmp_path):
     fig = draw()
     assert isinstance(fig, matplotlib.figure.Figure)

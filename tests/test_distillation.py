@@ -84,8 +84,9 @@ def test_dice_coefficient_agrees_with_metrics_dice_score():
     logits = torch.randn(2, 2, 8, 8, generator=g)
     target = torch.randint(0, 2, (2, 8, 8), generator=g)
     pred = torch.softmax(logits, 1)[:, 1] > 0.5
-    assert kd.dice_coefficient(pred, target) == pytest.approx(me.dice_score(logits, target),
-                                                              abs=1e-5)
+    assert kd.dice_coefficient(pred, target) == pytest.approx(
+        me.dice_score(logits, target), abs=1e-5
+    )
 
 
 # ---------------------------------------------------------------- pixel-wise KD
@@ -94,13 +95,23 @@ def test_pixelwise_kd_loss_is_kd_on_flattened_pixels():
     s, t = torch.randn(2, 3, 4, 5, generator=g), torch.randn(2, 3, 4, 5, generator=g)
     flat = lambda z: z.permute(0, 2, 3, 1).reshape(-1, 3)  # noqa: E731
     T = 4.0
-    want = F.kl_div(F.log_softmax(flat(s) / T, 1), F.softmax(flat(t) / T, 1),
-                    reduction="batchmean") * T * T
+    want = (
+        F.kl_div(F.log_softmax(flat(s) / T, 1), F.softmax(flat(t) / T, 1), reduction="batchmean")
+        * T
+        * T
+    )
     assert torch.allclose(kd.pixelwise_kd_loss(s, t, T), want, atol=1e-6)
     # EMKD's two-class version views NCHW as (-1, 2); its sum is the same
     s2, t2 = s[:, :2], t[:, :2]
-    emkd = F.kl_div(F.log_softmax(s2 / T, 1).reshape(-1, 2), F.softmax(t2 / T, 1).reshape(-1, 2),
-                    reduction="batchmean") * T * T
+    emkd = (
+        F.kl_div(
+            F.log_softmax(s2 / T, 1).reshape(-1, 2),
+            F.softmax(t2 / T, 1).reshape(-1, 2),
+            reduction="batchmean",
+        )
+        * T
+        * T
+    )
     assert torch.allclose(kd.pixelwise_kd_loss(s2, t2, T), emkd, atol=1e-6)
 
 
@@ -111,11 +122,12 @@ def test_importance_map_shape_norm_and_formula():
     a = kd.importance_map(f, p=4)
     assert a.shape == (3, 20)
     assert torch.allclose(a.norm(dim=1), torch.ones(3), atol=1e-6)
-    raw = (f ** 4).mean(1).reshape(3, -1)  # EMKD's at(x, 4): even p needs no abs
+    raw = (f**4).mean(1).reshape(3, -1)  # EMKD's at(x, 4): even p needs no abs
     assert torch.allclose(a, raw / raw.norm(dim=1, keepdim=True), atol=1e-6)
     raw3 = f.abs().pow(3).mean(1).reshape(3, -1)
-    assert torch.allclose(kd.importance_map(f, p=3), raw3 / raw3.norm(dim=1, keepdim=True),
-                          atol=1e-6)
+    assert torch.allclose(
+        kd.importance_map(f, p=3), raw3 / raw3.norm(dim=1, keepdim=True), atol=1e-6
+    )
 
 
 def test_imd_loss_resizes_student_and_matches_emkd():
@@ -175,7 +187,7 @@ def test_segmentation_loss_matches_emkd_calc_loss():
     mask = torch.randint(0, 2, (2, 6, 6), generator=g)
     logp = F.log_softmax(logits, 1)
     logpt = logp.gather(1, mask[:, None]).squeeze(1)
-    focal = (-(1 - logpt.exp()) ** 2 * logpt).mean()
+    focal = (-((1 - logpt.exp()) ** 2) * logpt).mean()
     p1 = logp[:, 1].exp()
     dice = (2 * (p1 * mask).sum() + 1) / (p1.sum() + mask.sum() + 1)
     want = 0.5 * focal + 0.5 * (1 - dice)
@@ -191,9 +203,12 @@ def test_emkd_loss_total_and_ablation():
     fs = [torch.randn(2, 4, 8, 8, generator=g), torch.randn(2, 8, 2, 2, generator=g)]
     ft = [torch.randn(2, 8, 8, 8, generator=g), torch.randn(2, 16, 2, 2, generator=g)]
     parts = kd.emkd_loss(s, t, mask, fs, ft)
-    want = (kd.segmentation_loss(s, mask) + 0.1 * kd.pixelwise_kd_loss(s, t)
-            + 0.9 * (kd.imd_loss(fs[0], ft[0]) + kd.imd_loss(fs[1], ft[1]))
-            + 0.9 * (kd.rad_loss(fs[0], ft[0], mask) + kd.rad_loss(fs[1], ft[1], mask)))
+    want = (
+        kd.segmentation_loss(s, mask)
+        + 0.1 * kd.pixelwise_kd_loss(s, t)
+        + 0.9 * (kd.imd_loss(fs[0], ft[0]) + kd.imd_loss(fs[1], ft[1]))
+        + 0.9 * (kd.rad_loss(fs[0], ft[0], mask) + kd.rad_loss(fs[1], ft[1], mask))
+    )
     assert torch.allclose(parts["total"], want, atol=1e-6)
     no_rad = kd.emkd_loss(s, t, mask, fs, ft, rad=0.0)
     assert torch.allclose(no_rad["total"], want - 0.9 * parts["rad"], atol=1e-6)
@@ -201,8 +216,13 @@ def test_emkd_loss_total_and_ablation():
 
 # ---------------------------------------------------------------- training
 def _tiny(width: int) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(1, width, 3, padding=1), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(4 * width, 3))
+    return nn.Sequential(
+        nn.Conv2d(1, width, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * width, 3),
+    )
 
 
 def test_kd_train_step_with_fit_and_features():
@@ -215,8 +235,7 @@ def test_kd_train_step_with_fit_and_features():
     step = kd.kd_train_step(teacher, temperature=2.0, alpha=0.5)
     hist = me.fit(student, loader, epochs=1, train_step=step, progress=False)
     assert math.isfinite(hist.last("train_loss"))
-    step_f = kd.kd_train_step(teacher, feature_weight=1.0, student_layer="1",
-                              teacher_layer="1")
+    step_f = kd.kd_train_step(teacher, feature_weight=1.0, student_layer="1", teacher_layer="1")
     loss = step_f(student, (x[:8], y[:8]))
     plain = kd.kd_train_step(teacher)(student, (x[:8], y[:8]))
     assert loss.item() > plain.item()

@@ -41,7 +41,9 @@ def test_every_lecture_named_in_medeff_exists():
 def test_every_public_helper_names_its_lecture():
     silent = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name in INFRASTRUCTURE or (path.name.startswith("_") and path.name != "__init__.py"):
+        if path.name in INFRASTRUCTURE or (
+            path.name.startswith("_") and path.name != "__init__.py"
+        ):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         module_doc = ast.get_docstring(tree) or ""

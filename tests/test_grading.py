@@ -26,8 +26,10 @@ def test_unusable_blocks_a_function_under_every_alias():
     from medeff.models.efficient import channel_shuffle as alias
 
     x = torch.arange(8.0).reshape(1, 8, 1, 1)
-    wrapper = _in_main("import medeff as me\n"
-                       "def channel_shuffle(x, g):\n    return me.models.efficient.channel_shuffle(x, g)\n")
+    wrapper = _in_main(
+        "import medeff as me\n"
+        "def channel_shuffle(x, g):\n    return me.models.efficient.channel_shuffle(x, g)\n"
+    )
     with g.unusable(efficient.channel_shuffle):
         for fn in (alias, efficient.channel_shuffle, wrapper["channel_shuffle"]):
             with pytest.raises(g.ReferenceUnavailable, match="channel_shuffle"):
@@ -37,8 +39,9 @@ def test_unusable_blocks_a_function_under_every_alias():
 
 def test_unusable_blocks_classes_subclasses_and_prebuilt_instances():
     prebuilt = efficient.GhostModule(4, 8)
-    sub = _in_main("import medeff as me\n"
-                   "class GhostModule(me.models.efficient.GhostModule):\n    pass\n")
+    sub = _in_main(
+        "import medeff as me\nclass GhostModule(me.models.efficient.GhostModule):\n    pass\n"
+    )
     x = torch.randn(1, 4, 5, 5)
     with g.unusable("medeff.models.efficient.GhostModule"):
         with pytest.raises(g.ReferenceUnavailable):
@@ -86,10 +89,12 @@ def test_trusted_only_loads_medeff():
 
 # ------------------------------------------------------------ defined here / replaced
 def test_defined_in_notebook():
-    ns = _in_main("import functools, medeff as me\n"
-                  "def f(x):\n    return x\n"
-                  "class Sub(me.models.efficient.GhostModule):\n    pass\n"
-                  "wrapped = functools.wraps(me.count_macs)(lambda *a: me.count_macs(*a))\n")
+    ns = _in_main(
+        "import functools, medeff as me\n"
+        "def f(x):\n    return x\n"
+        "class Sub(me.models.efficient.GhostModule):\n    pass\n"
+        "wrapped = functools.wraps(me.count_macs)(lambda *a: me.count_macs(*a))\n"
+    )
     g.defined_in_notebook(ns["f"], "f")
     with pytest.raises(AssertionError, match="not imported"):
         g.defined_in_notebook(me.count_macs, "count_macs")
@@ -144,8 +149,9 @@ def test_assert_raises():
 
 # --------------------------------------------------------------- behaviour comparison
 def _block(eps: float = 1e-5) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4, eps=eps),
-                         nn.ReLU())
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4, eps=eps), nn.ReLU()
+    )
 
 
 def test_same_behaviour_accepts_an_equivalent_and_names_the_difference():
@@ -154,15 +160,17 @@ def test_same_behaviour_accepts_an_equivalent_and_names_the_difference():
     with pytest.raises(AssertionError, match="block: output differs"):
         g.same_behaviour(_block(), _block(eps=1e-1), x, what="block")
     with pytest.raises(AssertionError, match="layers run in the order"):
-        g.same_behaviour(_block(), nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False)),
-                         x, what="block")
+        g.same_behaviour(
+            _block(), nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False)), x, what="block"
+        )
 
 
 def test_copy_weights_reports_mismatched_layers():
     x = torch.randn(1, 3, 4, 4)
     with pytest.raises(AssertionError, match="does not match"):
-        g.copy_weights(_block(), nn.Sequential(nn.Conv2d(3, 4, 1, bias=False),
-                                               nn.BatchNorm2d(4)), x)
+        g.copy_weights(
+            _block(), nn.Sequential(nn.Conv2d(3, 4, 1, bias=False), nn.BatchNorm2d(4)), x
+        )
 
 
 def test_rng_and_n_params():
@@ -180,5 +188,7 @@ def test_unusable_finds_the_original_after_the_attribute_is_rebound(monkeypatch)
     with g.unusable("medeff.models.efficient.channel_shuffle"):
         with pytest.raises(g.ReferenceUnavailable):
             ns["channel_shuffle"](x, 2)
-        assert torch.equal(efficient.channel_shuffle(x, 2), x)  # the student's rebinding is untouched
+        assert torch.equal(
+            efficient.channel_shuffle(x, 2), x
+        )  # the student's rebinding is untouched
     assert not torch.equal(original(x, 2), x)

@@ -22,6 +22,7 @@ def _trainer(calls: list):
         with torch.no_grad():
             model.weight.add_(1.0)
         return {"accuracy": 0.5}
+
     return train
 
 
@@ -73,8 +74,9 @@ def test_config_must_be_json(cache):
 def test_data_fingerprint_tracks_contents():
     a = TensorDataset(torch.zeros(4, 2), torch.zeros(4))
     b = TensorDataset(torch.zeros(4, 2), torch.ones(4))
-    assert me.data_fingerprint(a) == me.data_fingerprint(TensorDataset(torch.zeros(4, 2),
-                                                                       torch.zeros(4)))
+    assert me.data_fingerprint(a) == me.data_fingerprint(
+        TensorDataset(torch.zeros(4, 2), torch.zeros(4))
+    )
     assert me.data_fingerprint(a) != me.data_fingerprint(b)
     plain = [(torch.zeros(2), torch.tensor(0))] * 3
     assert me.data_fingerprint(plain) != me.data_fingerprint(a)

@@ -31,16 +31,16 @@ def total(layers):
 
 # ------------------------------------------------------------------------ LeNet-5
 def lenet_layers(sparse: bool):
-    c1 = conv(1, 6, 5, out_size(32, 5))                     # 28x28
-    s2 = out_size(28, 2, 2)                                 # 14
+    c1 = conv(1, 6, 5, out_size(32, 5))  # 28x28
+    s2 = out_size(28, 2, 2)  # 14
     if sparse:
         # Table I of LeCun et al. 1998: 6 maps read 3 S2 maps, 9 read 4, 1 reads all 6.
         fan_in = 6 * 3 + 9 * 4 + 1 * 6
         c3 = (fan_in * 25 + 16, fan_in * 25 * out_size(s2, 5) ** 2)
     else:
         c3 = conv(6, 16, 5, out_size(s2, 5))
-    s4 = out_size(out_size(s2, 5), 2, 2)                    # 5
-    c5 = conv(16, 120, 5, out_size(s4, 5))                  # 1x1
+    s4 = out_size(out_size(s2, 5), 2, 2)  # 5
+    c5 = conv(16, 120, 5, out_size(s4, 5))  # 1x1
     return [c1, c3, c5, fc(120, 84), fc(84, 10)]
 
 
@@ -81,12 +81,17 @@ def test_sparse_c3_rejects_bad_table():
 
 # ------------------------------------------------------------------------ AlexNet 2012
 def alexnet_layers():
-    s1 = out_size(227, 11, 4)                               # 55
-    p1 = out_size(s1, 3, 2)                                 # 27
-    p2 = out_size(p1, 3, 2)                                 # 13
-    p3 = out_size(p2, 3, 2)                                 # 6
-    convs = [conv(3, 96, 11, s1), conv(96, 256, 5, p1, groups=2), conv(256, 384, 3, p2),
-             conv(384, 384, 3, p2, groups=2), conv(384, 256, 3, p2, groups=2)]
+    s1 = out_size(227, 11, 4)  # 55
+    p1 = out_size(s1, 3, 2)  # 27
+    p2 = out_size(p1, 3, 2)  # 13
+    p3 = out_size(p2, 3, 2)  # 6
+    convs = [
+        conv(3, 96, 11, s1),
+        conv(96, 256, 5, p1, groups=2),
+        conv(256, 384, 3, p2),
+        conv(384, 384, 3, p2, groups=2),
+        conv(384, 256, 3, p2, groups=2),
+    ]
     fcs = [fc(256 * p3 * p3, 4096), fc(4096, 4096), fc(4096, 1000)]
     return convs, fcs
 
@@ -123,11 +128,18 @@ def mobilenet_v1_layers(alpha: float, size: int = 224):
     side = out_size(size, 3, 2, 1)
     layers = [conv(3, ch(32), 3, side, bias=False), bn(ch(32))]
     cin = ch(32)
-    for cout, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + \
-            [(512, 1)] * 5 + [(1024, 2), (1024, 1)]:
+    for cout, stride in (
+        [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)]
+        + [(512, 1)] * 5
+        + [(1024, 2), (1024, 1)]
+    ):
         side = out_size(side, 3, stride, 1)
-        layers += [conv(cin, cin, 3, side, groups=cin, bias=False), bn(cin),
-                   conv(cin, ch(cout), 1, side, bias=False), bn(ch(cout))]
+        layers += [
+            conv(cin, cin, 3, side, groups=cin, bias=False),
+            bn(cin),
+            conv(cin, ch(cout), 1, side, bias=False),
+            bn(ch(cout)),
+        ]
         cin = ch(cout)
     layers.append(fc(cin, 1000))
     return layers
@@ -146,8 +158,9 @@ def test_mobilenet_v1_matches_the_paper_at_width_1():
     # Howard et al. 2017, Table 8: 4.2M parameters, 569M mult-adds
     assert params == pytest.approx(4.2e6, rel=0.01)
     assert macs == pytest.approx(569e6, rel=0.001)
-    depthwise = [m for m in classic.mobilenet_v1().modules()
-                 if isinstance(m, nn.Conv2d) and m.groups > 1]
+    depthwise = [
+        m for m in classic.mobilenet_v1().modules() if isinstance(m, nn.Conv2d) and m.groups > 1
+    ]
     assert len(depthwise) == 13 and all(m.groups == m.in_channels for m in depthwise)
 
 
@@ -186,6 +199,7 @@ def test_adder_layer_matches_the_l1_definition():
     counts = adder_op_counts(layer, 6, 5)
     assert counts["multiplications"] == 0
     assert counts["conv_macs_replaced"] == me.count_macs(
-        torch.nn.Conv2d(3, 4, 3, padding=1, bias=False), (3, 6, 5))
+        torch.nn.Conv2d(3, 4, 3, padding=1, bias=False), (3, 6, 5)
+    )
     with pytest.raises(ValueError, match="same C"):
         adder2d(torch.zeros(1, 2, 4, 4), w)

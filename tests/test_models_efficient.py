@@ -14,8 +14,9 @@ from medeff.models import efficient as ef
 
 @pytest.mark.parametrize("m,n,k,h", [(8, 16, 3, 14), (32, 64, 3, 7), (3, 5, 5, 9), (16, 16, 1, 4)])
 def test_depthwise_separable_macs_formula_matches_counter(m, n, k, h):
-    dw = nn.Sequential(nn.Conv2d(m, m, k, padding=k // 2, groups=m, bias=False),
-                       nn.Conv2d(m, n, 1, bias=False))
+    dw = nn.Sequential(
+        nn.Conv2d(m, m, k, padding=k // 2, groups=m, bias=False), nn.Conv2d(m, n, 1, bias=False)
+    )
     std = nn.Conv2d(m, n, k, padding=k // 2, bias=False)
     assert me.count_macs(dw, (m, h, h)) == ef.depthwise_separable_macs(m, n, k, h, h)
     assert me.count_macs(std, (m, h, h)) == ef.standard_conv_macs(m, n, k, h, h)
@@ -81,11 +82,19 @@ def test_shuffle_unit_shapes_and_residual():
         ef.ShuffleUnit(12, 24, groups=5, stride=2)
 
 
-@pytest.mark.parametrize("cin,cout,ratio,k,dw,stride,relu",
-                         [(8, 16, 2, 1, 3, 1, True), (5, 7, 3, 3, 3, 2, False),
-                          (16, 33, 2, 3, 5, 1, True), (4, 9, 4, 1, 1, 1, True)])
+@pytest.mark.parametrize(
+    "cin,cout,ratio,k,dw,stride,relu",
+    [
+        (8, 16, 2, 1, 3, 1, True),
+        (5, 7, 3, 3, 3, 2, False),
+        (16, 33, 2, 3, 5, 1, True),
+        (4, 9, 4, 1, 1, 1, True),
+    ],
+)
 def test_ghost_module_shapes_and_params(cin, cout, ratio, k, dw, stride, relu):
-    mod = ef.GhostModule(cin, cout, ratio=ratio, kernel_size=k, dw_size=dw, stride=stride, relu=relu)
+    mod = ef.GhostModule(
+        cin, cout, ratio=ratio, kernel_size=k, dw_size=dw, stride=stride, relu=relu
+    )
     out = mod(torch.randn(2, cin, 10, 10))
     h = (10 + 2 * (k // 2) - k) // stride + 1
     assert out.shape == (2, cout, h, h)
@@ -130,7 +139,9 @@ def test_make_classifier_sizes_and_order():
     for k in ef.KINDS:
         series = [me.count_macs(ef.make_classifier(k, w, 8), (1, 28, 28)) for w in (0.5, 1, 2)]
         assert series == sorted(series)
-    assert ef.make_classifier("standard", 1.0, 3, in_channels=3)(torch.zeros(1, 3, 28, 28)).shape == (1, 3)
+    assert ef.make_classifier("standard", 1.0, 3, in_channels=3)(
+        torch.zeros(1, 3, 28, 28)
+    ).shape == (1, 3)
 
 
 def test_make_classifier_rejects_bad_arguments():
@@ -150,7 +161,10 @@ def test_shuffle_unit_without_shuffle_keeps_groups_apart():
     x2[:, :8] += torch.randn(1, 8, 6, 6)  # perturb group 0 only
     with torch.no_grad():
         # the branch of the unit without shuffle: group 1's outputs cannot change
-        branch = lambda u, t: u.expand(u.depthwise(ef.channel_shuffle(u.compress(t), 2) if u.shuffle else u.compress(t)))  # noqa: E731
+        def branch(u, t):
+            c = u.compress(t)
+            return u.expand(u.depthwise(ef.channel_shuffle(c, 2) if u.shuffle else c))
+
         assert torch.equal(branch(unit, x)[:, 8:], branch(unit, x2)[:, 8:])
         assert not torch.equal(branch(shuffled, x)[:, 8:], branch(shuffled, x2)[:, 8:])
     model = ef.make_classifier("shufflenet", 1.0, 4, shuffle=False)
@@ -165,17 +179,20 @@ def test_train_or_load_trains_then_loads_from_cache(tmp_path, monkeypatch):
     y = torch.randint(0, 3, (64,), generator=g)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
     loaders = (loader, loader, loader)
-    model, rec = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
-                                  data_tag="random")
+    model, rec = ef.train_or_load(
+        "mobilenet", 0.5, loaders, num_classes=3, epochs=1, data_tag="random"
+    )
     assert not rec["cached"] and rec["params"] == me.count_params(model)
     assert rec["macs"] == me.count_macs(model, (1, 28, 28)) and 0 <= rec["test_accuracy"] <= 1
-    again, rec2 = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
-                                   data_tag="random")
+    again, rec2 = ef.train_or_load(
+        "mobilenet", 0.5, loaders, num_classes=3, epochs=1, data_tag="random"
+    )
     assert rec2["cached"] and rec2["test_accuracy"] == rec["test_accuracy"]
     for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    _, rec3 = ef.train_or_load("mobilenet", 0.5, loaders, num_classes=3, epochs=1,
-                               data_tag="random", options={"groups": 4})
+    _, rec3 = ef.train_or_load(
+        "mobilenet", 0.5, loaders, num_classes=3, epochs=1, data_tag="random", options={"groups": 4}
+    )
     assert not rec3["cached"]  # a different configuration is a different cache entry
 
 
@@ -222,7 +239,11 @@ def test_resolution_option_resamples_and_scales_macs():
 
 def test_ghost_options_and_width_for_macs():
     base = ef.classifier_macs("ghost", 1.0)
-    assert ef.classifier_macs("ghost", 1.0, ghost_ratio=4) < base < ef.classifier_macs("ghost", 1.0, ghost_dw=5)
+    assert (
+        ef.classifier_macs("ghost", 1.0, ghost_ratio=4)
+        < base
+        < ef.classifier_macs("ghost", 1.0, ghost_dw=5)
+    )
     target = ef.classifier_macs("mobilenet", 1.0)
     for kind in ("standard", "shufflenet", "ghost"):
         w = ef.width_for_macs(kind, target)
@@ -248,7 +269,9 @@ def _random_loaders(n=64, batch_size=16, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 1, 28, 28, generator=g)
     y = torch.randint(0, 3, (n,), generator=g)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch_size)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, y), batch_size=batch_size
+    )
     return loader, loader, loader
 
 
@@ -261,7 +284,9 @@ def test_changing_a_training_setting_retrains(tmp_path, monkeypatch):
     assert not first["cached"]
     assert ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]
     for change in ({"lr": 1e-3}, {"batch_size": 8}, {"epochs": 2}, {"seed": 1}):
-        assert not ef.train_or_load("standard", 0.25, loaders, **(args | change))[1]["cached"], change
+        assert not ef.train_or_load("standard", 0.25, loaders, **(args | change))[1]["cached"], (
+            change
+        )
     # a change to the training loop (any medeff source) or to the fit settings retrains too
     monkeypatch.setattr(ef, "_source_fingerprint", lambda: "edited-training-py")
     assert not ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]
@@ -299,8 +324,18 @@ def test_zoo_table_and_plot():
     import matplotlib
 
     matplotlib.use("Agg")
-    s = {"kind": "shufflenet", "width": 2.75, "options": {"groups": 8, "shuffle": False}, "macs": 1000,
-         "params": 10, "accuracies": [0.5, 0.7], "mean": 0.6, "std": 0.1414, "train_seconds": 3.0, "cached": False}
+    s = {
+        "kind": "shufflenet",
+        "width": 2.75,
+        "options": {"groups": 8, "shuffle": False},
+        "macs": 1000,
+        "params": 10,
+        "accuracies": [0.5, 0.7],
+        "mean": 0.6,
+        "std": 0.1414,
+        "train_seconds": 3.0,
+        "cached": False,
+    }
     assert ef.zoo_name(s) == "shufflenet x2.75 g=8 no shuffle"
     table = ef.zoo_table([s, s | {"cached": True}])
     assert "0.600 +- 0.141 (n=2)" in table and "cached" in table

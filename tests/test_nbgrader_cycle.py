@@ -83,9 +83,16 @@ def load_mutants(assignment: str) -> list[Mutant]:
             raise ValueError(f"{path}: needs '# cell: <grade_id>' and '# loses: <grade_id>' lines")
         keeps = re.search(r"^# keeps:\s*(.+?)\s*$", text, re.M)
         names = tuple(s.strip() for s in loses.group(1).split(",") if s.strip() != "nothing")
-        mutants.append(Mutant(assignment, path.stem, cell.group(1), names, text,
-                              tuple(s.strip() for s in keeps.group(1).split(","))
-                              if keeps else ()))
+        mutants.append(
+            Mutant(
+                assignment,
+                path.stem,
+                cell.group(1),
+                names,
+                text,
+                tuple(s.strip() for s in keeps.group(1).split(",")) if keeps else (),
+            )
+        )
     return mutants
 
 
@@ -101,8 +108,12 @@ def _meta(cell: nbformat.NotebookNode) -> dict:
 
 
 def _cells_by_grade_id(nbs: dict[str, nbformat.NotebookNode]) -> dict[str, tuple[str, dict]]:
-    return {_meta(c)["grade_id"]: (name, c) for name, nb in nbs.items()
-            for c in nb.cells if "grade_id" in _meta(c)}
+    return {
+        _meta(c)["grade_id"]: (name, c)
+        for name, nb in nbs.items()
+        for c in nb.cells
+        if "grade_id" in _meta(c)
+    }
 
 
 @dataclass
@@ -126,11 +137,13 @@ class Graded:
 def _build_mutant(source: Path, mutant: Mutant, dest: Path) -> None:
     nbs = _notebooks(source)
     cells = _cells_by_grade_id(nbs)
-    assert mutant.cell in cells and _meta(cells[mutant.cell][1]).get("solution"), \
+    assert mutant.cell in cells and _meta(cells[mutant.cell][1]).get("solution"), (
         f"mutant {mutant.name}: no solution cell with grade_id {mutant.cell!r} in {source}"
+    )
     for grade_id in (*mutant.loses, *(k for k in mutant.keeps if k != "all")):
-        assert grade_id in cells and _meta(cells[grade_id][1]).get("grade"), \
+        assert grade_id in cells and _meta(cells[grade_id][1]).get("grade"), (
             f"mutant {mutant.name}: no graded cell with grade_id {grade_id!r} in {source}"
+        )
     cells[mutant.cell][1].source = mutant.source
     dest.mkdir(parents=True)
     for name, nb in nbs.items():
@@ -158,8 +171,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
                 students.append(f"mutant_{mutant.name}")
             start = time.perf_counter()
             # mutants are student-like code: sandboxed where bubblewrap runs (issue 13)
-            scores = course.autograde_submitted(root, assignment, students, timeout=TIMEOUT,
-                                                fast=True, sandbox=sandbox.available())
+            scores = course.autograde_submitted(
+                root, assignment, students, timeout=TIMEOUT, fast=True, sandbox=sandbox.available()
+            )
             cache[assignment] = Graded(assignment, root, scores, time.perf_counter() - start)
         return cache[assignment]
 
@@ -186,6 +200,7 @@ def _table(score: Score) -> str:
 
 # ---------------------------------------------------------------- static checks (cheap)
 
+
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_cell_metadata_is_valid(aid: str):
     from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
@@ -196,8 +211,9 @@ def test_cell_metadata_is_valid(aid: str):
     n_graded = 0
     for name, nb in nbs.items():
         MetadataValidatorV3().validate_nb(nb)  # raises on schema errors and duplicates
-        assert nb.metadata.get("kernelspec", {}).get("name") == "python3", \
+        assert nb.metadata.get("kernelspec", {}).get("name") == "python3", (
             f"{name}: set the kernelspec (python3)"
+        )
         for cell in nb.cells:
             meta = _meta(cell)
             if not meta:
@@ -228,8 +244,10 @@ def test_mutant_folders_name_assignments():
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_committed_release_is_up_to_date(aid: str, generated):
-    hint = (f"assignments/{aid} is stale or missing: run `make release` (or "
-            f"`nbgrader generate_assignment {aid} --force`) and commit assignments/{aid}")
+    hint = (
+        f"assignments/{aid} is stale or missing: run `make release` (or "
+        f"`nbgrader generate_assignment {aid} --force`) and commit assignments/{aid}"
+    )
     fresh, committed = _notebooks(generated(aid)), _notebooks(ROOT / "assignments" / aid)
     assert sorted(committed) == sorted(fresh), f"{hint}\nnotebooks differ: {sorted(committed)}"
     for name in fresh:
@@ -269,15 +287,19 @@ def test_leak_scan_sees_a_twin_beside_the_release(tmp_path: Path):
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_release_holds_only_the_notebooks(aid: str, generated):
-    files = sorted(str(p.relative_to(generated(aid))) for p in generated(aid).rglob("*")
-                   if p.is_file())
+    files = sorted(
+        str(p.relative_to(generated(aid))) for p in generated(aid).rglob("*") if p.is_file()
+    )
     assert all(f.endswith(".ipynb") for f in files), f"non-notebook files in the release: {files}"
 
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_assignment_is_worth_100_points_with_written_answers(aid: str):
-    cells = [_meta(c) | {"type": c.cell_type}
-             for nb in _notebooks(ROOT / "solutions" / aid).values() for c in nb.cells]
+    cells = [
+        _meta(c) | {"type": c.cell_type}
+        for nb in _notebooks(ROOT / "solutions" / aid).values()
+        for c in nb.cells
+    ]
     graded = [m for m in cells if m.get("grade")]
     total = sum(m["points"] for m in graded)
     written = [m["grade_id"] for m in graded if m["type"] == "markdown"]
@@ -287,6 +309,7 @@ def test_assignment_is_worth_100_points_with_written_answers(aid: str):
 
 # ---------------------------------------------------------------- grading (expensive)
 
+
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_solution_gets_full_marks(aid: str, graded):
     g = graded(aid)
@@ -295,15 +318,17 @@ def test_solution_gets_full_marks(aid: str, graded):
     assert score.auto_max > 0, f"{aid}: no autograded points (no graded cells?)"
     assert score.auto_score == score.auto_max, (
         f"{aid}: the solution scores {score.auto_score:g}/{score.auto_max:g} autograded "
-        f"points: {_table(score)}")
+        f"points: {_table(score)}"
+    )
 
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_unmodified_release_scores_zero(aid: str, graded):
     score = graded(aid).scores[RELEASE]
     assert score.max_score > 0
-    assert score.score == 0, \
+    assert score.score == 0, (
         f"{aid}: the unmodified release earns {score.score:g} points: {_table(score)}"
+    )
 
 
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
@@ -311,27 +336,33 @@ def test_grading_is_deterministic(aid: str, graded):
     g = graded(aid)
     first, second = g.scores[SOLUTION], g.scores[AGAIN]
     assert first.cells, f"{aid}: no per-cell grades recorded"
-    assert first.cells == second.cells, \
+    assert first.cells == second.cells, (
         f"{aid}: the same notebook graded twice: {_table(first)} vs {_table(second)}"
+    )
 
 
-@pytest.mark.parametrize("mutant", MUTANT_CASES,
-                         ids=[f"{m.assignment}-{m.name}" for m in MUTANT_CASES])
+@pytest.mark.parametrize(
+    "mutant", MUTANT_CASES, ids=[f"{m.assignment}-{m.name}" for m in MUTANT_CASES]
+)
 def test_mutant_loses_points(mutant: Mutant, graded):
     score = graded(mutant.assignment).scores[f"mutant_{mutant.name}"]
     print(f"mutant {mutant.name}: {score.score:g}/{score.max_score:g} ({_table(score)})")
     assert score.max_score > 0
     if "all" in mutant.keeps:
-        assert not score.lost, (f"honest variant {mutant.name} loses points: {_table(score)}")
+        assert not score.lost, f"honest variant {mutant.name} loses points: {_table(score)}"
         return
-    assert score.auto_score < score.auto_max, \
+    assert score.auto_score < score.auto_max, (
         f"mutant {mutant.name} ({mutant.cell}) gets full marks: the tests miss this mistake"
+    )
     kept = [gid for gid in mutant.loses if gid not in score.lost]
-    assert not kept, (f"mutant {mutant.name}: expected to lose points in {kept}, "
-                      f"but got {_table(score)}")
+    assert not kept, (
+        f"mutant {mutant.name}: expected to lose points in {kept}, but got {_table(score)}"
+    )
     cascade = [gid for gid in mutant.keeps if gid in score.lost]
-    assert not cascade, (f"mutant {mutant.name} ({mutant.cell}) also loses points in "
-                         f"{cascade}: each question must be graded on its own ({_table(score)})")
+    assert not cascade, (
+        f"mutant {mutant.name} ({mutant.cell}) also loses points in "
+        f"{cascade}: each question must be graded on its own ({_table(score)})"
+    )
 
 
 def test_copy_course_holds_only_what_nbgrader_needs(tmp_path: Path):

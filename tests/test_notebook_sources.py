@@ -17,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRED = sorted(
-    p for pattern in ("lectures/**/*.ipynb", "solutions/*/*.ipynb")
-    for p in ROOT.glob(pattern) if ".ipynb_checkpoints" not in p.parts
+    p
+    for pattern in ("lectures/**/*.ipynb", "solutions/*/*.ipynb")
+    for p in ROOT.glob(pattern)
+    if ".ipynb_checkpoints" not in p.parts
 )
 IDS = [str(p.relative_to(ROOT)) for p in PAIRED]
 
@@ -30,15 +32,20 @@ def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
 @pytest.mark.parametrize("path", PAIRED, ids=IDS)
 def test_pair_is_in_sync(path: Path):
     twin = path.with_suffix(".py")
-    assert twin.exists(), f"{path.name} has no jupytext twin {twin.name}: run `jupytext --sync {path}`"
+    assert twin.exists(), (
+        f"{path.name} has no jupytext twin {twin.name}: run `jupytext --sync {path}`"
+    )
     nb = nbformat.read(path, as_version=4)
     text = jupytext.read(twin)
     got, want = _cells(text), _cells(nb)
     assert len(got) == len(want), (
-        f"{twin.name} has {len(got)} cells, {path.name} {len(want)}: run `jupytext --sync {twin}`")
+        f"{twin.name} has {len(got)} cells, {path.name} {len(want)}: run `jupytext --sync {twin}`"
+    )
     for i, (a, b) in enumerate(zip(got, want, strict=True)):
-        assert a == b, (f"cell {i} differs between {twin.name} and {path.name} "
-                        f"(type/source/nbgrader metadata): run `jupytext --sync` on the newer one")
+        assert a == b, (
+            f"cell {i} differs between {twin.name} and {path.name} "
+            f"(type/source/nbgrader metadata): run `jupytext --sync` on the newer one"
+        )
 
 
 @pytest.mark.parametrize("path", PAIRED, ids=IDS)
@@ -68,13 +75,16 @@ def test_editing_a_markdown_cell_in_the_twin_changes_only_that_cell(tmp_path: Pa
     line = before.cells[first_md].source.splitlines()[0]
     assert f"# {line}" in text
     twin.write_text(text.replace(f"# {line}", f"# {line} (edited)", 1), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "jupytext", "--sync", str(twin)],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupytext", "--sync", str(twin)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     after = nbformat.read(work / src.name, as_version=4)
     assert len(after.cells) == len(before.cells)
-    changed = [i for i, (a, b) in enumerate(zip(before.cells, after.cells, strict=True))
-               if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(before.cells, after.cells, strict=True)) if a != b]
     assert changed == [first_md]
     assert after.cells[first_md].source.splitlines()[0] == f"{line} (edited)"
     assert [c.get("id") for c in after.cells] == [c.get("id") for c in before.cells]

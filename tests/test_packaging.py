@@ -53,8 +53,13 @@ def test_client_named_packages_are_dependencies():
 def test_installed_dependencies_are_not_agpl():
     for req in PYPROJECT["project"]["dependencies"]:
         meta = metadata.metadata(Requirement(req).name)
-        text = " ".join([meta.get("License") or "", meta.get("License-Expression") or "",
-                         *meta.get_all("Classifier", [])])
+        text = " ".join(
+            [
+                meta.get("License") or "",
+                meta.get("License-Expression") or "",
+                *meta.get_all("Classifier", []),
+            ]
+        )
         assert "AGPL" not in text and "Affero" not in text, f"{req}: {text[:120]}"
     try:
         metadata.distribution("ultralytics-thop")

@@ -13,8 +13,10 @@ import medeff as me  # noqa: E402
 
 
 def test_plot_tradeoff_one_line_per_family_on_log_axis():
-    ax = me.plot_tradeoff({"a": [(1e6, 0.8), (1e5, 0.7)], "b": [(3e5, 0.75)]},
-                          labels={"a": ["x1.0", "x0.5"], "b": ["x1"]})
+    ax = me.plot_tradeoff(
+        {"a": [(1e6, 0.8), (1e5, 0.7)], "b": [(3e5, 0.75)]},
+        labels={"a": ["x1.0", "x0.5"], "b": ["x1"]},
+    )
     assert ax.get_xscale() == "log" and len(ax.get_lines()) == 2
     xs, ys = ax.get_lines()[0].get_data()
     assert list(xs) == [1e5, 1e6] and list(ys) == [0.7, 0.8]  # sorted by cost

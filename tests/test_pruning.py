@@ -55,8 +55,9 @@ def test_select_filters_keeps_largest_l1_sorted():
     assert set(idx.tolist()) == set(torch.topk(norms, 4).indices.tolist())
 
 
-@pytest.mark.parametrize("ratio,out,n", [(1.0, 6, 6), (0.01, 6, 1), (0.5, 5, 2), (0.3, 5, 2),
-                                         (0.7, 5, 4)])
+@pytest.mark.parametrize(
+    "ratio,out,n", [(1.0, 6, 6), (0.01, 6, 1), (0.5, 5, 2), (0.3, 5, 2), (0.7, 5, 4)]
+)
 def test_select_filters_count(ratio, out, n):
     conv = nn.Conv2d(2, out, 1)
     assert len(pr.select_filters(conv, ratio)) == n == max(1, round(ratio * out))
@@ -99,8 +100,9 @@ def test_slimming_threshold_convention():
 
 def test_slimming_threshold_random_and_errors():
     torch.manual_seed(3)
-    net = nn.Sequential(nn.Conv2d(1, 16, 3), nn.BatchNorm2d(16), nn.Conv2d(16, 32, 3),
-                        nn.BatchNorm2d(32))
+    net = nn.Sequential(
+        nn.Conv2d(1, 16, 3), nn.BatchNorm2d(16), nn.Conv2d(16, 32, 3), nn.BatchNorm2d(32)
+    )
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -162,7 +164,9 @@ def test_checkpoint_bytes_and_sparse_linear():
     assert set(dense) == {"dense", "dense+gzip", "csr", "csr+gzip"}
     pr.global_magnitude_prune(model, 0.95)
     sparse = pr.checkpoint_bytes(model)
-    assert sparse["dense"] == pytest.approx(dense["dense"], rel=0.01)  # masks don't shrink a dense file
+    assert sparse["dense"] == pytest.approx(
+        dense["dense"], rel=0.01
+    )  # masks don't shrink a dense file
     assert sparse["csr"] < 0.3 * dense["dense"] and sparse["dense+gzip"] < 0.5 * dense["dense"]
     lin = nn.Linear(20, 7)
     with torch.no_grad():
@@ -183,7 +187,9 @@ def test_prune_channels_halves_widths_with_l1_ranking():
     keep2 = pr.select_filters(model.features[0][0], 0.5)
     assert torch.equal(half.features[0][0].weight, model.features[0][0].weight[keep2][:, keep])
     assert half(torch.randn(2, 1, 28, 28)).shape == (2, 3)
-    assert sum(p.numel() for p in model.parameters()) > 3 * sum(p.numel() for p in half.parameters())
+    assert sum(p.numel() for p in model.parameters()) > 3 * sum(
+        p.numel() for p in half.parameters()
+    )
 
 
 def test_slim_channels_removes_small_gammas():
@@ -209,7 +215,9 @@ def test_slimming_train_step_adds_l1_of_gammas():
     x, y = torch.randn(4, 1, 28, 28), torch.tensor([0, 1, 2, 0])
     plain = pr.slimming_train_step(0.0)(model, (x, y))
     penalised = pr.slimming_train_step(0.5)(model, (x, y))
-    assert float(penalised - plain) == pytest.approx(0.5 * float(pr.bn_gammas(model).sum()), rel=1e-4)
+    assert float(penalised - plain) == pytest.approx(
+        0.5 * float(pr.bn_gammas(model).sum()), rel=1e-4
+    )
 
 
 def test_finetune_record_and_fingerprint(monkeypatch):
@@ -233,9 +241,18 @@ def test_seed_format_table_reproduces_seed_percentages():
         p = 100 * (1 - pruned.params / base.params)
         f = 100 * (1 - pruned.flops / base.flops)
         assert abs(p - pruned.params_pruned) < 1.0 and abs(f - pruned.flops_pruned) < 1.0
-    table = pr.seed_format_table([
-        {"model": "A (Baseline)", "test_error": 6.34, "params": 20.04e6, "flops": 7.97e8, "baseline": True},
-        {"model": "A (70% Pruned)", "test_error": 6.2, "params": 2.30e6, "flops": 3.91e8}])
+    table = pr.seed_format_table(
+        [
+            {
+                "model": "A (Baseline)",
+                "test_error": 6.34,
+                "params": 20.04e6,
+                "flops": 7.97e8,
+                "baseline": True,
+            },
+            {"model": "A (70% Pruned)", "test_error": 6.2, "params": 2.30e6, "flops": 3.91e8},
+        ]
+    )
     lines = table.splitlines()
     assert len(lines) == 3 and "88.5%" in lines[2] and "50.9%" in lines[2] and "20.04M" in lines[1]
 

@@ -40,15 +40,22 @@ def test_quantize_params_rounds_half_to_even():
 
 def test_quantize_params_degenerate_and_errors():
     assert mq.quantize_params(0.0, 0.0, 8) == (1.0, 0)
-    for bad in [(1.0, 0.0, 8), (0.0, 1.0, 0), (0.0, 1.0, -3), (0.0, float("inf"), 8),
-                (float("nan"), 1.0, 8)]:
+    for bad in [
+        (1.0, 0.0, 8),
+        (0.0, 1.0, 0),
+        (0.0, 1.0, -3),
+        (0.0, float("inf"), 8),
+        (float("nan"), 1.0, 8),
+    ]:
         with pytest.raises(ValueError):
             mq.quantize_params(*bad)
 
 
 def test_quantize_params_accepts_tensors():
     x = torch.tensor([-0.3, 1.2])
-    assert mq.quantize_params(x.min(), x.max(), 8) == mq.quantize_params(x[0].item(), x[1].item(), 8)
+    assert mq.quantize_params(x.min(), x.max(), 8) == mq.quantize_params(
+        x[0].item(), x[1].item(), 8
+    )
 
 
 # ------------------------------------------------------------------ quantize / dequantize
@@ -134,14 +141,18 @@ def test_fake_quantize_symmetric_and_per_channel(bits):
     for c in range(8):
         step = w[c].abs().max() / qmax
         assert (per_channel[c] - w[c]).abs().max() <= step / 2 + 1e-6
-    assert mq.quantization_mse(w, bits, symmetric=True, axis=0) < mq.quantization_mse(w, bits, symmetric=True)
+    assert mq.quantization_mse(w, bits, symmetric=True, axis=0) < mq.quantization_mse(
+        w, bits, symmetric=True
+    )
     assert mq.fake_quantize(torch.zeros(3), bits, symmetric=True).abs().sum() == 0
 
 
 def test_fake_quantize_clips_to_given_range_and_passes_gradient_inside():
     x = torch.tensor([-2.0, 0.1, 0.5, 3.0], requires_grad=True)
     y = mq.fake_quantize(x, 8, x_min=-1.0, x_max=1.0)
-    assert y[0].item() == pytest.approx(-1.0, abs=0.01) and y[3].item() == pytest.approx(1.0, abs=0.01)
+    assert y[0].item() == pytest.approx(-1.0, abs=0.01) and y[3].item() == pytest.approx(
+        1.0, abs=0.01
+    )
     y.sum().backward()
     assert x.grad.tolist() == [0.0, 1.0, 1.0, 0.0]  # clipped straight-through
 
@@ -167,9 +178,17 @@ def small_net() -> torch.nn.Module:
     from torch import nn
 
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-                        nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 3),
+    )
     net.train()
     for _ in range(3):  # non-trivial BN statistics
         net(torch.randn(16, 1, 12, 12) * 2 + 1)
@@ -194,11 +213,18 @@ def test_prepare_calibrate_and_qat_gradients():
     assert len(layers) == 3
     torch.testing.assert_close(q8(x), net(x), atol=0.05, rtol=0.05)
     q2 = mq.calibrate(mq.prepare_fake_quant(net, 2), [(x, None)], batches=1)
-    bits = [(m.weight_q.num_bits, m.act_q.num_bits) for m in q2.modules() if isinstance(m, mq.QuantLayer)]
+    bits = [
+        (m.weight_q.num_bits, m.act_q.num_bits)
+        for m in q2.modules()
+        if isinstance(m, mq.QuantLayer)
+    ]
     assert bits == [(8, 8), (2, 2), (8, 8)]  # first and last layer stay at 8 bits
     q2(x).square().sum().backward()
-    assert all(m.layer.weight.grad is not None and m.layer.weight.grad.abs().sum() > 0
-               for m in q2.modules() if isinstance(m, mq.QuantLayer))
+    assert all(
+        m.layer.weight.grad is not None and m.layer.weight.grad.abs().sum() > 0
+        for m in q2.modules()
+        if isinstance(m, mq.QuantLayer)
+    )
     with pytest.raises(ValueError):
         mq.prepare_fake_quant(torch.nn.ReLU(), 8)
 
@@ -213,7 +239,9 @@ def test_horowitz_table_and_energy_estimate():
     assert "Horowitz" in mq.HOROWITZ_SOURCE and "2014" in mq.HOROWITZ_SOURCE
     f = mq.inference_energy_pj(10, 4, "fp32")
     assert f["compute"] == pytest.approx(10 * 4.6) and f["SRAM reads"] == pytest.approx(100)
-    assert f["DRAM reads"] == pytest.approx(4 * 640) and f["total"] == pytest.approx(46 + 100 + 2560)
+    assert f["DRAM reads"] == pytest.approx(4 * 640) and f["total"] == pytest.approx(
+        46 + 100 + 2560
+    )
     i = mq.inference_energy_pj(10, 4, "int8")
     assert i["compute"] == pytest.approx(3.0) and i["DRAM reads"] == pytest.approx(640)
     with pytest.raises(ValueError):
@@ -241,7 +269,10 @@ def test_int8_pt2e_small_net():
         torch.testing.assert_close(q(x), net(x), atol=0.1, rtol=0.1)
     q.eval()  # allowed (a no-op) on the exported graph
     assert mq.stored_bytes(net) / mq.stored_bytes(q) > 1.5
-    attrs = [functools.reduce(getattr, n.target.split("."), q) for n in q.graph.nodes
-             if n.op == "get_attr"]
+    attrs = [
+        functools.reduce(getattr, n.target.split("."), q)
+        for n in q.graph.nodes
+        if n.op == "get_attr"
+    ]
     int8 = [t for t in attrs if isinstance(t, torch.Tensor) and t.dtype == torch.int8]
     assert len(int8) == 3

@@ -33,15 +33,16 @@ from medeff import course, sandbox
 ROOT = Path(__file__).resolve().parents[1]
 AID = "a0_counting_costs"
 CELL = "q1-solution"  # the attacks go into this solution cell, before/after the solution
-TIMEOUT = 45          # seconds per cell: the sleeping submission is interrupted after this
-NPROC = 64            # extra processes/threads of a sandboxed kernel in the class run
+TIMEOUT = 45  # seconds per cell: the sleeping submission is interrupted after this
+NPROC = 64  # extra processes/threads of a sandboxed kernel in the class run
 HONEST = ["honest_solution", "honest_wrong", "honest_release"]
 MARKER = f"honest-marker-{uuid.uuid4().hex[:8]}"
 
-needs_bwrap = pytest.mark.skipif(not sandbox.available(),
-                                 reason="bubblewrap cannot run here (CI installs it)")
+needs_bwrap = pytest.mark.skipif(
+    not sandbox.available(), reason="bubblewrap cannot run here (CI installs it)"
+)
 
-PRELUDE = '''
+PRELUDE = """
 import os, pathlib, socket, time
 COURSE = pathlib.Path({course!r})
 def _try(what, fn):
@@ -56,42 +57,67 @@ def _try(what, fn):
 def _up(name):
     here = pathlib.Path.cwd()
     return [str(p / name) for p in (here, *here.parents) if (p / name).exists()]
-'''
+"""
 
 # name -> (attack code, True: attack runs after the solution, expected BLOCKED labels)
 ATTACKS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
-    "read_gradebook": ('''
+    "read_gradebook": (
+        """
 _try("gradebook", lambda: open(COURSE / "gradebook.db", "rb").read())
 _try("gradebook-walk", lambda: _up("gradebook.db"))
 _try("course-root", lambda: [p for p in os.listdir(COURSE) if p != "autograded"])
-''', False, ("gradebook", "gradebook-walk", "course-root")),
-    "read_solutions": ('''
+""",
+        False,
+        ("gradebook", "gradebook-walk", "course-root"),
+    ),
+    "read_solutions": (
+        """
 _try("solutions", lambda: open(COURSE / "solutions" / {aid!r} / ({aid!r} + ".ipynb")).read())
 _try("solutions-twin", lambda: open(COURSE / "solutions" / {aid!r} / ({aid!r} + ".py")).read())
 _try("solutions-walk", lambda: _up("solutions") + _up("source") + _up("release"))
 _try("own-notebook", lambda: open({aid!r} + ".ipynb").read())
-''', False, ("solutions", "solutions-twin", "solutions-walk", "own-notebook")),
-    "read_other_student": ('''
+""",
+        False,
+        ("solutions", "solutions-twin", "solutions-walk", "own-notebook"),
+    ),
+    "read_other_student": (
+        """
 _try("submitted", lambda: open(COURSE / "submitted" / "honest_solution" / {aid!r}
                               / ({aid!r} + ".ipynb")).read())
 _try("autograded", lambda: os.listdir(COURSE / "autograded" / "honest_solution"))
 _try("siblings", lambda: [p for p in os.listdir("..") if p != os.path.basename(os.getcwd())])
-''', False, ("submitted", "autograded", "siblings")),
-    "write_course_root": ('''
+""",
+        False,
+        ("submitted", "autograded", "siblings"),
+    ),
+    "write_course_root": (
+        """
 _try("write-root", lambda: open(COURSE / "pwned.txt", "w").write("pwned"))
 _try("write-gradebook", lambda: open(COURSE / "gradebook.db", "ab").write(b"pwned"))
 _try("write-parent", lambda: open("../../pwned.txt", "w").write("pwned"))
 open("/tmp/{marker}-pwned", "w").write("pwned")  # private /tmp: must not reach the host
-''', False, ("write-root", "write-gradebook", "write-parent")),
-    "network": ('''
+""",
+        False,
+        ("write-root", "write-gradebook", "write-parent"),
+    ),
+    "network": (
+        """
 _try("loopback", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=5))
 _try("internet", lambda: socket.create_connection(("1.1.1.1", 53), timeout=5))
 _try("dns", lambda: socket.getaddrinfo("pypi.org", 443))
-''', False, ("loopback", "internet", "dns")),
-    "memory": ('''
+""",
+        False,
+        ("loopback", "internet", "dns"),
+    ),
+    "memory": (
+        """
 _try("memory", lambda: len(bytearray(20 * 2**30)))
-''', False, ("memory",)),
-    "fork_bomb": ('''
+""",
+        False,
+        ("memory",),
+    ),
+    "fork_bomb": (
+        """
 def _bomb():
     n = 0
     while True:
@@ -105,10 +131,17 @@ def _bomb():
         if n > 100000:
             return n
 _try("fork", _bomb)
-''', True, ()),  # checked in test_fork_bomb_is_bounded
-    "sleep_forever": ('''
+""",
+        True,
+        (),
+    ),  # checked in test_fork_bomb_is_bounded
+    "sleep_forever": (
+        """
 time.sleep(10**6)
-''', True, ()),
+""",
+        True,
+        (),
+    ),
 }
 
 
@@ -124,8 +157,13 @@ def _write(nb: nbformat.NotebookNode, folder: Path) -> Path:
 
 def _tree(root: Path) -> set[str]:
     skip = ("autograded", "feedback")  # nbgrader's output folders
-    return {rel for p in root.rglob("*") if (rel := p.relative_to(root).as_posix())
-            and rel.split("/")[0] not in skip and p.name != "gradebook.db"}
+    return {
+        rel
+        for p in root.rglob("*")
+        if (rel := p.relative_to(root).as_posix())
+        and rel.split("/")[0] not in skip
+        and p.name != "gradebook.db"
+    }
 
 
 def _secret_lines(source: Path) -> set[str]:
@@ -184,8 +222,9 @@ def class_run(tmp_path_factory: pytest.TempPathFactory) -> ClassRun:
     _cells(honest)[CELL].source += f"\n# {MARKER}\n"
     course.submit(root, AID, "honest_solution", _write(honest, built / "honest_solution"))
     wrong = nbformat.read(source / f"{AID}.ipynb", as_version=4)
-    _cells(wrong)[CELL].source = (ROOT / "tests" / "mutants" / AID /
-                                  "q1_forgets_groups.py").read_text(encoding="utf-8")
+    _cells(wrong)[CELL].source = (
+        ROOT / "tests" / "mutants" / AID / "q1_forgets_groups.py"
+    ).read_text(encoding="utf-8")
     course.submit(root, AID, "honest_wrong", _write(wrong, built / "honest_wrong"))
     course.submit(root, AID, "honest_release", release)
     for name, (attack, after, _) in ATTACKS.items():
@@ -213,24 +252,24 @@ def class_run(tmp_path_factory: pytest.TempPathFactory) -> ClassRun:
     except BlockingIOError:
         accepted = False
     listener.close()
-    leftovers = subprocess.run(["pgrep", "-af", str(root)], capture_output=True,
-                               text=True).stdout
+    leftovers = subprocess.run(["pgrep", "-af", str(root)], capture_output=True, text=True).stdout
     # the same honest notebooks without the sandbox, in a second course copy
     plain = course.copy_course(ROOT, tmp_path_factory.mktemp("plain-course"))
     course.generate_release(plain, AID)
     for student in HONEST:
         course.submit(plain, AID, student, root / "submitted" / student / AID)
-    unsandboxed = course.autograde_submitted(plain, AID, HONEST, timeout=TIMEOUT, fast=True,
-                                             sandbox=False)
+    unsandboxed = course.autograde_submitted(
+        plain, AID, HONEST, timeout=TIMEOUT, fast=True, sandbox=False
+    )
     return ClassRun(root, sandboxed, unsandboxed, before, after, accepted, leftovers, failed)
 
 
 def _autograded(run: ClassRun, student: str) -> nbformat.NotebookNode:
-    return nbformat.read(run.course / "autograded" / student / AID / f"{AID}.ipynb",
-                         as_version=4)
+    return nbformat.read(run.course / "autograded" / student / AID / f"{AID}.ipynb", as_version=4)
 
 
 # ---------------------------------------------------------------- the class run
+
 
 @needs_bwrap
 @pytest.mark.parametrize("name", [n for n, a in ATTACKS.items() if a[2]])
@@ -278,8 +317,11 @@ def test_fork_bomb_is_bounded(class_run: ClassRun):
 def test_nothing_written_outside_its_folder(class_run: ClassRun):
     new = sorted(class_run.after - class_run.before)
     assert not new, f"files appeared in the course root: {new}"
-    stray = [p for p in class_run.course.rglob("*pwned*")
-             if "autograded/hostile_write_course_root" not in p.as_posix()]
+    stray = [
+        p
+        for p in class_run.course.rglob("*pwned*")
+        if "autograded/hostile_write_course_root" not in p.as_posix()
+    ]
     assert not stray, f"written outside the submission's folder: {stray}"
     assert not list(Path("/tmp").glob(f"{MARKER}-pwned")), "the sandbox /tmp is not private"
 
@@ -307,8 +349,10 @@ def test_outputs_and_feedback_hold_no_hidden_test(class_run: ClassRun):
         nb = _autograded(class_run, student)
         for cell in nb.cells:
             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
-                got = {line.strip() for line in _outputs(nb, cell.metadata["nbgrader"]
-                                                         ["grade_id"]).splitlines()}
+                got = {
+                    line.strip()
+                    for line in _outputs(nb, cell.metadata["nbgrader"]["grade_id"]).splitlines()
+                }
                 assert not got & secret, f"{student}: hidden tests in outputs: {got & secret}"
     course._nbgrader(class_run.course, "generate_feedback", AID, "--force")
     pages = sorted((class_run.course / "feedback").rglob("*.html"))
@@ -325,14 +369,17 @@ def test_outputs_and_feedback_hold_no_hidden_test(class_run: ClassRun):
 
 # ---------------------------------------------------------------- cheap checks
 
+
 def _config() -> object:
     return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
 
 
 def _dotted(cls: type) -> str:
-    return f"{cls.__module__.rsplit('.', 1)[0]}.{cls.__name__}" \
-        if cls.__module__.startswith(("nbgrader.preprocessors.", "nbconvert.preprocessors.")) \
+    return (
+        f"{cls.__module__.rsplit('.', 1)[0]}.{cls.__name__}"
+        if cls.__module__.startswith(("nbgrader.preprocessors.", "nbconvert.preprocessors."))
         else f"{cls.__module__}.{cls.__name__}"
+    )
 
 
 def test_config_replaces_only_execute():
@@ -342,8 +389,10 @@ def test_config_replaces_only_execute():
     module = sys.modules["medeff_sandbox"]
     assert Path(module.__file__).resolve() == Path(sandbox.__file__).resolve()
     assert issubclass(module.SandboxedExecute, Execute)
-    want = ["medeff_sandbox.SandboxedExecute" if cls is Execute else _dotted(cls)
-            for cls in Autograde.autograde_preprocessors.default()]
+    want = [
+        "medeff_sandbox.SandboxedExecute" if cls is Execute else _dotted(cls)
+        for cls in Autograde.autograde_preprocessors.default()
+    ]
     assert list(config.Autograde.autograde_preprocessors) == want
     feedback = [_dotted(cls) for cls in GenerateFeedback.preprocessors.default()]
     feedback.insert(1, "medeff_sandbox.HideHiddenTests")
@@ -374,15 +423,19 @@ def test_mounts_expose_no_course_root_or_home(tmp_path: Path):
     (work / f"{AID}.ipynb").write_text("{}")
     private = tmp_path / "private"
     private.mkdir()
-    cmd = sandbox.sandbox_command([sys.executable, "-c", "pass"], workdir=work,
-                                  private=private, protected=[tmp_path / "course"])
+    cmd = sandbox.sandbox_command(
+        [sys.executable, "-c", "pass"],
+        workdir=work,
+        private=private,
+        protected=[tmp_path / "course"],
+    )
     sources = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--bind", "--ro-bind")]
     home = str(Path.home())
     for src in sources:
         assert not (tmp_path / "course").as_posix().startswith(src.rstrip("/") + "/"), src
         assert src not in (home, "/", str(tmp_path / "course")), src
     i = cmd.index(str(private / "empty"))
-    assert cmd[i - 1:i + 2] == ["--ro-bind", str(private / "empty"), str(work / f"{AID}.ipynb")]
+    assert cmd[i - 1 : i + 2] == ["--ro-bind", str(private / "empty"), str(work / f"{AID}.ipynb")]
     assert "--clearenv" in cmd and ("--unshare-net" in cmd or "--unshare-all" in cmd)
 
 
@@ -390,12 +443,21 @@ def test_hide_hidden_tests_scrubs_sources_and_outputs():
     nb = nbformat.v4.new_notebook()
     test = nbformat.v4.new_code_cell(
         "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 4, 'f(2)'\n"
-        "secret_check(f)\n### END HIDDEN TESTS\n")
-    test.outputs = [nbformat.v4.new_output(
-        "error", ename="AssertionError", evalue="f(2): expected 4",
-        traceback=["\x1b[0;31m---> 3\x1b[0m assert f(2) == 4, 'f(2)'", "      4 secret_check(f)",
-                   "AssertionError: f(2): expected 4"]),
-        nbformat.v4.new_output("stream", name="stdout", text="secret_check(f)\nok\n")]
+        "secret_check(f)\n### END HIDDEN TESTS\n"
+    )
+    test.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="f(2): expected 4",
+            traceback=[
+                "\x1b[0;31m---> 3\x1b[0m assert f(2) == 4, 'f(2)'",
+                "      4 secret_check(f)",
+                "AssertionError: f(2): expected 4",
+            ],
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="secret_check(f)\nok\n"),
+    ]
     nb.cells = [nbformat.v4.new_code_cell("def f(x):\n    return x"), test]
     assert sandbox.hide_hidden_tests(nb) >= 2
     assert "HIDDEN" not in test.source and "secret_check" not in test.source
@@ -416,9 +478,16 @@ def test_kernel_env_drops_the_graders_secrets():
     from medeff.config import CACHE_ENV
 
     assert sandbox.CACHE_ENV == CACHE_ENV
-    env = sandbox.kernel_env({"PATH": "/usr/bin", "GITHUB_TOKEN": "x", "HOME": "/root",
-                              "MEDEFF_FAST": "1", sandbox.UNSANDBOXED_ENV: "1",
-                              "JPY_PARENT_PID": "1"})
+    env = sandbox.kernel_env(
+        {
+            "PATH": "/usr/bin",
+            "GITHUB_TOKEN": "x",
+            "HOME": "/root",
+            "MEDEFF_FAST": "1",
+            sandbox.UNSANDBOXED_ENV: "1",
+            "JPY_PARENT_PID": "1",
+        }
+    )
     assert env["HOME"] == "/tmp" and env["MEDEFF_FAST"] == "1"
     assert "GITHUB_TOKEN" not in env and sandbox.UNSANDBOXED_ENV not in env
     assert "JPY_PARENT_PID" not in env

@@ -24,7 +24,7 @@ def test_logits_and_taps(kind):
     logits, feats = model(x, return_features=True)
     assert logits.shape == (2, 2, 96, 96)
     assert set(feats) == {"low", "high"}
-    assert feats["low"].shape == (2, model.feature_channels["low"], 48, 48)    # stride 2
+    assert feats["low"].shape == (2, model.feature_channels["low"], 48, 48)  # stride 2
     assert feats["high"].shape == (2, model.feature_channels["high"], 12, 12)  # stride 8
     assert torch.equal(model(x), logits)
 

@@ -19,8 +19,12 @@ def _blobs(n: int = 256, seed: int = 0) -> TensorDataset:
 
 
 def _loader(seed: int = 0, batch_size: int = 32) -> DataLoader:
-    return DataLoader(_blobs(seed=seed), batch_size=batch_size, shuffle=True,
-                      generator=torch.Generator().manual_seed(seed))
+    return DataLoader(
+        _blobs(seed=seed),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
 def _model(seed: int = 0) -> nn.Module:
@@ -46,8 +50,15 @@ def test_set_seed_makes_init_and_generator_reproducible():
 def test_fit_learns_and_records_history():
     model = _model()
     before = me.evaluate(model, _loader(), {"accuracy": me.accuracy}, nn.CrossEntropyLoss())
-    hist = me.fit(model, _loader(), epochs=5, lr=1e-2, val_loader=_loader(1),
-                  metrics={"accuracy": me.accuracy}, progress=False)
+    hist = me.fit(
+        model,
+        _loader(),
+        epochs=5,
+        lr=1e-2,
+        val_loader=_loader(1),
+        metrics={"accuracy": me.accuracy},
+        progress=False,
+    )
     assert set(hist) >= {"train_loss", "val_loss", "val_accuracy", "epoch_seconds"}
     assert all(len(v) == 5 for v in hist.values())
     assert hist["train_loss"][-1] < hist["train_loss"][0]

@@ -10,8 +10,14 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
-_CONV_NDIM = {nn.Conv1d: 3, nn.Conv2d: 4, nn.Conv3d: 5,
-              nn.ConvTranspose1d: 3, nn.ConvTranspose2d: 4, nn.ConvTranspose3d: 5}
+_CONV_NDIM = {
+    nn.Conv1d: 3,
+    nn.Conv2d: 4,
+    nn.Conv3d: 5,
+    nn.ConvTranspose1d: 3,
+    nn.ConvTranspose2d: 4,
+    nn.ConvTranspose3d: 5,
+}
 
 
 def require_module(model: object, name: str = "model") -> nn.Module:
@@ -63,7 +69,9 @@ def as_example_input(model: nn.Module, example: torch.Tensor | Sequence[int]) ->
 _SHAPE_ERROR = re.compile(
     r"(size mismatch|shapes? .* cannot be multiplied|mat1 and mat2|expected input"
     r"|to have \d+ channels|Expected \d+D|must match the size|input size|Given groups"
-    r"|Calculated padded input size|sizes of tensors must match)", re.IGNORECASE)
+    r"|Calculated padded input size|sizes of tensors must match)",
+    re.IGNORECASE,
+)
 
 
 def run_forward(model: nn.Module, x: torch.Tensor) -> object:

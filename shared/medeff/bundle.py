@@ -67,7 +67,13 @@ def check_bundle(folder: Path, secret: set[str], hidden: set[str] | None = None)
             problems.append(f"{rel}: instructor-only folder")
             continue
         if rel.parts[:2] == ("shared", "medeff") or path.suffix in (
-                ".pt", ".npz", ".png", ".svg", ".zip", ".pdf"):
+            ".pt",
+            ".npz",
+            ".png",
+            ".svg",
+            ".zip",
+            ".pdf",
+        ):
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -122,8 +128,11 @@ def build_bundle(root: Path, dest: Path) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     from .course import find_root
 
-    parser = argparse.ArgumentParser(prog="python -m medeff.bundle", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m medeff.bundle",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--dest", default=None, help="output folder (default build/student)")
     args = parser.parse_args(argv)
     root = find_root()

@@ -43,11 +43,17 @@ from .models.unet import UNet
 from .training import fit, set_seed
 
 # the shipped checkpoints; $MEDEFF_CASE_STUDY_CHECKPOINTS points elsewhere (your own run)
-CHECKPOINTS = Path(os.environ.get("MEDEFF_CASE_STUDY_CHECKPOINTS") or
-                   Path(__file__).resolve().parent / "checkpoints" / "case_study")
+CHECKPOINTS = Path(
+    os.environ.get("MEDEFF_CASE_STUDY_CHECKPOINTS")
+    or Path(__file__).resolve().parent / "checkpoints" / "case_study"
+)
 TASK_ORDER = ("liver_tumor", "liver", "kidney_tumor", "kidney")
-TASK_TITLES = {"liver_tumor": "Liver Tumor Dice", "liver": "Liver Dice",
-               "kidney_tumor": "Kidney Tumor Dice", "kidney": "Kidney Dice"}
+TASK_TITLES = {
+    "liver_tumor": "Liver Tumor Dice",
+    "liver": "Liver Dice",
+    "kidney_tumor": "Kidney Tumor Dice",
+    "kidney": "Kidney Dice",
+}
 STUDENT_TITLES = {"enet": "ENet", "mobilenetv2": "MobileNetV2", "resnet18": "ResNet18"}
 
 # Loss weights of the ablation variants: (a for PMD, b1 for IMD, b2 for RAD).
@@ -63,22 +69,56 @@ FULL = "PMD+IMD+RAD"
 # The seed's table (Qin et al. 2021, Table; teacher T1 = RA-UNet): (mean, std) per task,
 # #params in millions (None where the seed leaves the cell empty).
 PAPER: dict[str, dict] = {
-    "teacher": {"liver_tumor": (0.685, 0.004), "liver": (0.960, 0.001),
-                "kidney_tumor": (0.745, 0.003), "kidney": (0.970, 0.001), "params_m": 22.1,
-                "name": "T1: RA-UNet"},
-    "enet": {"liver_tumor": (0.574, 0.005), "liver": (0.952, 0.001),
-             "kidney_tumor": (0.521, 0.015), "kidney": (0.939, 0.001), "params_m": 0.353},
-    "enet+kd": {"liver_tumor": (0.652, 0.005), "liver": (0.959, 0.001),
-                "kidney_tumor": (0.676, 0.007), "kidney": (0.965, 0.001), "params_m": 0.353},
-    "mobilenetv2": {"liver_tumor": (0.540, 0.003), "liver": (0.921, 0.002),
-                    "kidney_tumor": (0.516, 0.009), "kidney": (0.945, 0.001), "params_m": 2.2},
-    "mobilenetv2+kd": {"liver_tumor": (0.595, 0.004), "liver": (0.932, 0.002),
-                       "kidney_tumor": (0.684, 0.006), "kidney": (0.952, 0.001),
-                       "params_m": 2.2},
-    "resnet18": {"liver_tumor": (0.464, 0.008), "liver": (0.934, 0.001),
-                 "kidney_tumor": (0.435, 0.005), "kidney": (0.933, 0.001), "params_m": 11.2},
-    "resnet18+kd": {"liver_tumor": (0.508, 0.004), "liver": (0.943, 0.001),
-                    "kidney_tumor": (0.582, 0.008), "kidney": (0.939, 0.001), "params_m": 11.2},
+    "teacher": {
+        "liver_tumor": (0.685, 0.004),
+        "liver": (0.960, 0.001),
+        "kidney_tumor": (0.745, 0.003),
+        "kidney": (0.970, 0.001),
+        "params_m": 22.1,
+        "name": "T1: RA-UNet",
+    },
+    "enet": {
+        "liver_tumor": (0.574, 0.005),
+        "liver": (0.952, 0.001),
+        "kidney_tumor": (0.521, 0.015),
+        "kidney": (0.939, 0.001),
+        "params_m": 0.353,
+    },
+    "enet+kd": {
+        "liver_tumor": (0.652, 0.005),
+        "liver": (0.959, 0.001),
+        "kidney_tumor": (0.676, 0.007),
+        "kidney": (0.965, 0.001),
+        "params_m": 0.353,
+    },
+    "mobilenetv2": {
+        "liver_tumor": (0.540, 0.003),
+        "liver": (0.921, 0.002),
+        "kidney_tumor": (0.516, 0.009),
+        "kidney": (0.945, 0.001),
+        "params_m": 2.2,
+    },
+    "mobilenetv2+kd": {
+        "liver_tumor": (0.595, 0.004),
+        "liver": (0.932, 0.002),
+        "kidney_tumor": (0.684, 0.006),
+        "kidney": (0.952, 0.001),
+        "params_m": 2.2,
+    },
+    "resnet18": {
+        "liver_tumor": (0.464, 0.008),
+        "liver": (0.934, 0.001),
+        "kidney_tumor": (0.435, 0.005),
+        "kidney": (0.933, 0.001),
+        "params_m": 11.2,
+    },
+    "resnet18+kd": {
+        "liver_tumor": (0.508, 0.004),
+        "liver": (0.943, 0.001),
+        "kidney_tumor": (0.582, 0.008),
+        "kidney": (0.939, 0.001),
+        "params_m": 11.2,
+    },
 }
 
 
@@ -104,12 +144,19 @@ class Setup:
     seeds: tuple[int, ...] = (0, 1, 2)
     organ_seeds: tuple[int, ...] = (0,)
     teacher_width: int = 8
-    student_kwargs: dict = field(default_factory=lambda: {
-        "enet": {"width": 8}, "mobilenetv2": {"width_mult": 1.0}, "resnet18": {"width": 6}})
-    epochs: dict = field(default_factory=lambda: {
-        "liver_tumor": 15, "kidney_tumor": 30, "liver": 2, "kidney": 2})
-    teacher_epochs: dict = field(default_factory=lambda: {
-        "liver_tumor": 25, "kidney_tumor": 40, "liver": 3, "kidney": 3})
+    student_kwargs: dict = field(
+        default_factory=lambda: {
+            "enet": {"width": 8},
+            "mobilenetv2": {"width_mult": 1.0},
+            "resnet18": {"width": 6},
+        }
+    )
+    epochs: dict = field(
+        default_factory=lambda: {"liver_tumor": 15, "kidney_tumor": 30, "liver": 2, "kidney": 2}
+    )
+    teacher_epochs: dict = field(
+        default_factory=lambda: {"liver_tumor": 25, "kidney_tumor": 40, "liver": 3, "kidney": 3}
+    )
     lr: float = 1e-2
     teacher_lr: float = 5e-3
     batch_size: int = 16
@@ -136,10 +183,18 @@ def fast_setup(setup: Setup | None = None) -> Setup:
     """A small variant of ``setup`` for fast mode and tests: 20 cases (every task keeps
     target slices in train and test), two students, baseline and full loss, one seed."""
     setup = setup or Setup()
-    return replace(setup, n_cases=20, students=("enet", "mobilenetv2"),
-                   ablation_students=(), variants=("baseline", FULL), seeds=(0,), organ_seeds=(0,),
-                   teacher_width=8, epochs=dict.fromkeys(TASK_ORDER, 1),
-                   teacher_epochs=dict.fromkeys(TASK_ORDER, 1))
+    return replace(
+        setup,
+        n_cases=20,
+        students=("enet", "mobilenetv2"),
+        ablation_students=(),
+        variants=("baseline", FULL),
+        seeds=(0,),
+        organ_seeds=(0,),
+        teacher_width=8,
+        epochs=dict.fromkeys(TASK_ORDER, 1),
+        teacher_epochs=dict.fromkeys(TASK_ORDER, 1),
+    )
 
 
 # ---------------------------------------------------------------------------- models
@@ -165,22 +220,24 @@ class TaskData:
     train: md.SliceDataset
     test: md.SliceDataset
 
-    def train_loader(self, batch_size: int, seed: int, dataset: Dataset | None = None
-                     ) -> DataLoader:
+    def train_loader(
+        self, batch_size: int, seed: int, dataset: Dataset | None = None
+    ) -> DataLoader:
         """Shuffled training batches (order fixed by ``seed``) of ``dataset`` (default:
         the training slices; e.g. :func:`teacher_outputs` of them)."""
         ds = self.train if dataset is None else dataset
         gen = torch.Generator().manual_seed(seed)
-        return DataLoader(ds, batch_size=batch_size, shuffle=True, generator=gen,
-                          drop_last=len(ds) > batch_size)
+        return DataLoader(
+            ds, batch_size=batch_size, shuffle=True, generator=gen, drop_last=len(ds) > batch_size
+        )
 
     def test_loader(self, batch_size: int = 64) -> DataLoader:
         return DataLoader(self.test, batch_size=batch_size)
 
 
-def task_data(task: str, setup: Setup, cases: tuple[Sequence[np.ndarray],
-                                                     Sequence[np.ndarray]] | None = None
-              ) -> TaskData:
+def task_data(
+    task: str, setup: Setup, cases: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None
+) -> TaskData:
     """Train/test :class:`~medeff.data.SliceDataset` of ``task`` (target slices only, as
     in the paper), from the phantom cohort of ``setup`` or from ``cases = (HU volumes,
     label volumes)`` (e.g. LiTS/KiTS read with :func:`medeff.data.load_lits_case`).
@@ -188,14 +245,17 @@ def task_data(task: str, setup: Setup, cases: tuple[Sequence[np.ndarray],
     Raises ``ValueError`` when a split has no target slice (e.g. the 12-case fast cohort
     has no kidney tumour in its test cases). Explained in: lecture 07 ("Data").
     """
-    train, _, test = md.segmentation_datasets(task, setup.data_seed, n_cases=setup.n_cases,
-                                              cases=cases)
+    train, _, test = md.segmentation_datasets(
+        task, setup.data_seed, n_cases=setup.n_cases, cases=cases
+    )
     for ds in (train, test):
         resample_slices(ds, setup.size)
     for name, ds in (("train", train), ("test", test)):
         if len(ds) == 0:
-            raise ValueError(f"task {task!r}: the {name} split has no slice with the target "
-                             f"({setup.n_cases} cases); use more cases")
+            raise ValueError(
+                f"task {task!r}: the {name} split has no slice with the target "
+                f"({setup.n_cases} cases); use more cases"
+            )
     return TaskData(task, train, test)
 
 
@@ -214,8 +274,9 @@ def resample_slices(ds: md.SliceDataset, size: int) -> md.SliceDataset:
     return ds
 
 
-def real_cases(root: str | Path, task: str, n_cases: int, size: int = 96
-               ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def real_cases(
+    root: str | Path, task: str, n_cases: int, size: int = 96
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """``n_cases`` real volumes for ``task`` from a local folder, resized to ``size``.
 
     Liver tasks read LiTS (``root/volume-N.nii``, ``segmentation-N.nii``, N = 0, 1, ...),
@@ -246,8 +307,12 @@ def fingerprint(ds: md.SliceDataset) -> str:
 
 # -------------------------------------------------------------------------- training
 @torch.no_grad()
-def teacher_outputs(teacher: nn.Module, ds: md.SliceDataset, batch_size: int = 32,
-                    device: str | torch.device = "cpu") -> TensorDataset:
+def teacher_outputs(
+    teacher: nn.Module,
+    ds: md.SliceDataset,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+) -> TensorDataset:
     """The frozen teacher's logits and low/high features on every training slice, once.
 
     Items are ``(x, y, logits, low, high)``; :func:`distillation_step` then reads the
@@ -259,7 +324,7 @@ def teacher_outputs(teacher: nn.Module, ds: md.SliceDataset, batch_size: int = 3
     teacher.eval().to(device)
     outs: list[list[torch.Tensor]] = [[], [], []]
     for i in range(0, len(ds), batch_size):
-        logits, feats = _with_features(teacher, ds.x[i:i + batch_size].to(device))
+        logits, feats = _with_features(teacher, ds.x[i : i + batch_size].to(device))
         for store, t in zip(outs, (logits, feats[0], feats[1]), strict=True):
             store.append(t.cpu())
     teacher.cpu()
@@ -271,9 +336,12 @@ def _with_features(model: nn.Module, x: torch.Tensor):
     return out[0], [out[1]["low"], out[1]["high"]]
 
 
-def distillation_step(teacher: nn.Module | None, weights: tuple[float, float, float],
-                      temperature: float = 4.0, log: dict | None = None
-                      ) -> Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]:
+def distillation_step(
+    teacher: nn.Module | None,
+    weights: tuple[float, float, float],
+    temperature: float = 4.0,
+    log: dict | None = None,
+) -> Callable[[nn.Module, Sequence[torch.Tensor]], torch.Tensor]:
     """A ``train_step(model, batch) -> loss`` for :func:`medeff.fit`: the paper's total
     loss with weights ``(a, b1, b2)`` for PMD, IMD (low + high) and RAD (low + high).
 
@@ -302,8 +370,9 @@ def distillation_step(teacher: nn.Module | None, weights: tuple[float, float, fl
         else:
             s_logits, s_feats, t_logits, t_feats = model(x), [], None, []
             t_logits = s_logits.detach()
-        parts = emkd_loss(s_logits, t_logits, y, s_feats, t_feats, pmd=a, imd=b1, rad=b2,
-                          temperature=temperature)
+        parts = emkd_loss(
+            s_logits, t_logits, y, s_feats, t_feats, pmd=a, imd=b1, rad=b2, temperature=temperature
+        )
         if log is not None:
             log["steps"] = log.get("steps", 0) + 1
             for k, v in parts.items():
@@ -313,24 +382,39 @@ def distillation_step(teacher: nn.Module | None, weights: tuple[float, float, fl
     return step
 
 
-def train_teacher(task_data_: TaskData, setup: Setup, device: str | torch.device = "cpu",
-                  progress: bool = False) -> tuple[nn.Module, dict]:
+def train_teacher(
+    task_data_: TaskData, setup: Setup, device: str | torch.device = "cpu", progress: bool = False
+) -> tuple[nn.Module, dict]:
     """Train the teacher alone with ``L_seg`` (then it is frozen). Returns the model (on
     CPU, eval mode) and a record with the test Dice. Explained in: lecture 07."""
     set_seed(setup.data_seed)
     model = make_teacher(setup)
     epochs = setup.teacher_epochs[task_data_.task]
-    hist = fit(model, task_data_.train_loader(setup.batch_size, setup.data_seed),
-               epochs=epochs, lr=setup.teacher_lr, train_step=distillation_step(None, (0, 0, 0)),
-               device=device, progress=progress, desc=f"teacher {task_data_.task}")
+    hist = fit(
+        model,
+        task_data_.train_loader(setup.batch_size, setup.data_seed),
+        epochs=epochs,
+        lr=setup.teacher_lr,
+        train_step=distillation_step(None, (0, 0, 0)),
+        device=device,
+        progress=progress,
+        desc=f"teacher {task_data_.task}",
+    )
     model.cpu().eval()
     return model, {"train_loss": hist.last("train_loss"), "epochs": epochs}
 
 
-def train_student(kind: str, variant: str, seed: int, task_data_: TaskData,
-                  teacher: nn.Module | None, setup: Setup, device: str | torch.device = "cpu",
-                  progress: bool = False, teacher_cache: TensorDataset | None = None
-                  ) -> tuple[nn.Module, dict]:
+def train_student(
+    kind: str,
+    variant: str,
+    seed: int,
+    task_data_: TaskData,
+    teacher: nn.Module | None,
+    setup: Setup,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    teacher_cache: TensorDataset | None = None,
+) -> tuple[nn.Module, dict]:
     """Train one student: ``variant`` names the loss weights in :data:`VARIANTS`
     (``"baseline"`` = ``L_seg`` only). The same ``seed`` gives every variant the same
     initial weights and batch order, so variants compare paired. The teacher's outputs
@@ -348,13 +432,24 @@ def train_student(kind: str, variant: str, seed: int, task_data_: TaskData,
         teacher.to(device)
     log: dict = {}
     epochs = setup.epochs[task_data_.task]
-    train_set = (teacher_outputs(teacher, task_data_.train, device=device)
-                 if teacher_cache is None and any(weights) else teacher_cache)
-    loader = task_data_.train_loader(setup.batch_size, seed, dataset=train_set if any(weights)
-                                     else None)
-    fit(model, loader, epochs=epochs, lr=setup.lr,
+    train_set = (
+        teacher_outputs(teacher, task_data_.train, device=device)
+        if teacher_cache is None and any(weights)
+        else teacher_cache
+    )
+    loader = task_data_.train_loader(
+        setup.batch_size, seed, dataset=train_set if any(weights) else None
+    )
+    fit(
+        model,
+        loader,
+        epochs=epochs,
+        lr=setup.lr,
         train_step=distillation_step(teacher, weights, setup.temperature, log),
-        device=device, progress=progress, desc=f"{kind} {variant} {task_data_.task}")
+        device=device,
+        progress=progress,
+        desc=f"{kind} {variant} {task_data_.task}",
+    )
     model.cpu().eval()
     if teacher is not None:
         teacher.cpu()
@@ -363,14 +458,17 @@ def train_student(kind: str, variant: str, seed: int, task_data_: TaskData,
 
 
 # ------------------------------------------------------------------------ evaluation
-def case_dice(model: nn.Module, test: md.SliceDataset, device: str | torch.device = "cpu",
-              batch_size: int = 64) -> dict[int, float]:
+def case_dice(
+    model: nn.Module,
+    test: md.SliceDataset,
+    device: str | torch.device = "cpu",
+    batch_size: int = 64,
+) -> dict[int, float]:
     """Per-case Dice on ``test`` as the paper evaluates it: foreground probability > 0.4,
     counts pooled over each case's slices; only cases with a non-empty target.
     Explained in: lecture 07 ("Evaluation"); lecture A (the metric)."""
     model.to(device)
-    res = md.segmentation_metrics(model, DataLoader(test, batch_size=batch_size),
-                                  device=device)
+    res = md.segmentation_metrics(model, DataLoader(test, batch_size=batch_size), device=device)
     model.cpu()
     return {s.case: s.dice for s in res["per_case"] if s.gt_voxels > 0}
 
@@ -404,9 +502,15 @@ def run_key(task: str, kind: str, variant: str | None = None, seed: int | None =
     return f"{task}/{kind}" if variant is None else f"{task}/{kind}/{variant}/{seed}"
 
 
-def train_zoo(setup: Setup, data: Mapping[str, TaskData], *, device: str | torch.device = "cpu",
-              cached: bool = True, progress: bool = False,
-              on_done: Callable[[str], None] | None = None) -> Zoo:
+def train_zoo(
+    setup: Setup,
+    data: Mapping[str, TaskData],
+    *,
+    device: str | torch.device = "cpu",
+    cached: bool = True,
+    progress: bool = False,
+    on_done: Callable[[str], None] | None = None,
+) -> Zoo:
     """Train every teacher and student of ``setup`` (``RETRAIN = True`` in lecture 07).
 
     With ``cached=True`` each net goes through :func:`medeff.train_cached`, keyed by the
@@ -427,9 +531,12 @@ def train_zoo(setup: Setup, data: Mapping[str, TaskData], *, device: str | torch
             return rec
 
         if cached:
-            teacher, rec = train_cached(f"case-study-teacher-{task}",
-                                        {"setup": cfg, "task": task, "data": fp},
-                                        lambda: make_teacher(setup), tr_teacher)
+            teacher, rec = train_cached(
+                f"case-study-teacher-{task}",
+                {"setup": cfg, "task": task, "data": fp},
+                lambda: make_teacher(setup),
+                tr_teacher,
+            )
         else:
             teacher, rec = train_teacher(td, setup, device, progress)
         zoo.teachers[task], zoo.records[run_key(task, "teacher")] = teacher, rec
@@ -438,30 +545,40 @@ def train_zoo(setup: Setup, data: Mapping[str, TaskData], *, device: str | torch
         for kind, variant, seed in setup.runs(task):
             key = run_key(task, kind, variant, seed)
 
-            def tr_student(m: nn.Module, kind: str = kind, variant: str = variant,
-                           seed: int = seed, td: TaskData = td, teacher: nn.Module = teacher
-                           ) -> dict:
-                trained, rec = train_student(kind, variant, seed, td, teacher, setup, device,
-                                             progress)
+            def tr_student(
+                m: nn.Module,
+                kind: str = kind,
+                variant: str = variant,
+                seed: int = seed,
+                td: TaskData = td,
+                teacher: nn.Module = teacher,
+            ) -> dict:
+                trained, rec = train_student(
+                    kind, variant, seed, td, teacher, setup, device, progress
+                )
                 m.load_state_dict(trained.state_dict())
                 return rec
 
             if cached:
-                model, rec = train_cached(f"case-study-student-{task}",
-                                          {"setup": cfg, "run": key, "data": fp},
-                                          lambda kind=kind: make_student(kind, setup),
-                                          tr_student)
+                model, rec = train_cached(
+                    f"case-study-student-{task}",
+                    {"setup": cfg, "run": key, "data": fp},
+                    lambda kind=kind: make_student(kind, setup),
+                    tr_student,
+                )
             else:
-                model, rec = train_student(kind, variant, seed, td, teacher, setup, device,
-                                           progress)
+                model, rec = train_student(
+                    kind, variant, seed, td, teacher, setup, device, progress
+                )
             zoo.students[(task, kind, variant, seed)], zoo.records[key] = model, rec
             if on_done:
                 on_done(key)
     return zoo
 
 
-def get_zoo(setup: Setup, data: Mapping[str, TaskData], retrain: bool = False,
-            folder: Path = CHECKPOINTS) -> Zoo:
+def get_zoo(
+    setup: Setup, data: Mapping[str, TaskData], retrain: bool = False, folder: Path = CHECKPOINTS
+) -> Zoo:
     """The study's trained nets: retrained (cached, :func:`train_zoo`) when ``retrain``,
     else the shipped checkpoints (:func:`load_zoo`; a warning names tasks whose data
     differ from those the checkpoints were made on). Explained in: lecture 07."""
@@ -470,26 +587,31 @@ def get_zoo(setup: Setup, data: Mapping[str, TaskData], retrain: bool = False,
     zoo = load_zoo(folder, tasks=[t for t in setup.tasks if t in data])
     changed = check_data(zoo, data)
     if changed:
-        print(f"warning: the data of {changed} differ from those the shipped checkpoints "
-              "were trained on (phantom changed?): set RETRAIN = True for matching nets")
+        print(
+            f"warning: the data of {changed} differ from those the shipped checkpoints "
+            "were trained on (phantom changed?): set RETRAIN = True for matching nets"
+        )
     return zoo
 
 
-def evaluate_zoo(zoo: Zoo, data: Mapping[str, TaskData], *,
-                 seeds: Sequence[int] | None = None, device: str | torch.device = "cpu") -> Zoo:
+def evaluate_zoo(
+    zoo: Zoo,
+    data: Mapping[str, TaskData],
+    *,
+    seeds: Sequence[int] | None = None,
+    device: str | torch.device = "cpu",
+) -> Zoo:
     """Per-case test Dice of every teacher and student (of ``seeds``, default all) into
     ``zoo.dice``. Explained in: lecture 07 ("Evaluation")."""
     for task, teacher in zoo.teachers.items():
         zoo.dice[run_key(task, "teacher")] = case_dice(teacher, data[task].test, device)
     for (task, kind, variant, seed), model in zoo.students.items():
         if seeds is None or seed in seeds:
-            zoo.dice[run_key(task, kind, variant, seed)] = case_dice(model, data[task].test,
-                                                                     device)
+            zoo.dice[run_key(task, kind, variant, seed)] = case_dice(model, data[task].test, device)
     return zoo
 
 
-def mean_dice(zoo: Zoo, task: str, kind: str, variant: str | None = None
-              ) -> list[float]:
+def mean_dice(zoo: Zoo, task: str, kind: str, variant: str | None = None) -> list[float]:
     """Mean per-case Dice of each evaluated seed of a run (one value for a teacher)."""
     if variant is None:
         d = zoo.dice.get(run_key(task, kind))
@@ -509,9 +631,14 @@ def pack_states(states: Mapping[str, Mapping[str, torch.Tensor]]) -> dict:
     One flat tensor per net keeps the file small: ``torch.save`` pays ~0.5 kB per tensor."""
     first = next(iter(states.values()))
     keys = [k for k, v in first.items() if v.is_floating_point()]
-    return {"keys": keys, "shapes": [list(first[k].shape) for k in keys],
-            "runs": {name: torch.cat([st[k].detach().reshape(-1).half() for k in keys])
-                     for name, st in states.items()}}
+    return {
+        "keys": keys,
+        "shapes": [list(first[k].shape) for k in keys],
+        "runs": {
+            name: torch.cat([st[k].detach().reshape(-1).half() for k in keys])
+            for name, st in states.items()
+        },
+    }
 
 
 def unpack_state(packed: Mapping, name: str, model: nn.Module) -> nn.Module:
@@ -523,7 +650,7 @@ def unpack_state(packed: Mapping, name: str, model: nn.Module) -> nn.Module:
         n = math.prod(shape)
         if key not in state or list(state[key].shape) != list(shape):
             raise ValueError(f"checkpoint entry {key} {shape} does not fit the model")
-        state[key] = flat[offset:offset + n].reshape(shape)
+        state[key] = flat[offset : offset + n].reshape(shape)
         offset += n
     if offset != flat.numel():
         raise ValueError("checkpoint size does not match the model")
@@ -535,8 +662,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save_zoo(zoo: Zoo, folder: Path, data: Mapping[str, TaskData] | None = None,
-             extra: Mapping[str, object] | None = None) -> dict:
+def save_zoo(
+    zoo: Zoo,
+    folder: Path,
+    data: Mapping[str, TaskData] | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> dict:
     """Write the zoo as small fp16 checkpoints (:func:`pack_states`) plus ``manifest.json`` (sha256 of every
     file, the setup, data fingerprints, records, per-case Dice).
 
@@ -562,14 +693,19 @@ def save_zoo(zoo: Zoo, folder: Path, data: Mapping[str, TaskData] | None = None,
     for (task, kind), states in groups.items():
         write(f"students_{task}_{kind}.pt", pack_states(states))
     manifest = {
-        "setup": zoo.setup.to_json(), "files": files, "records": zoo.records,
+        "setup": zoo.setup.to_json(),
+        "files": files,
+        "records": zoo.records,
         "dice": {k: {str(c): v for c, v in d.items()} for k, d in zoo.dice.items()},
-        "data": {t: {"train": fingerprint(d.train), "test": fingerprint(d.test)}
-                 for t, d in (data or {}).items()},
+        "data": {
+            t: {"train": fingerprint(d.train), "test": fingerprint(d.test)}
+            for t, d in (data or {}).items()
+        },
         **(dict(extra) if extra else {}),
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True),
-                                          encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8"
+    )
     return manifest
 
 
@@ -582,9 +718,11 @@ def load_manifest(folder: Path = CHECKPOINTS) -> dict:
     """The ``manifest.json`` of a checkpoint folder (see :func:`save_zoo`)."""
     path = Path(folder) / "manifest.json"
     if not path.exists():
-        raise FileNotFoundError(f"no case-study checkpoints in {folder} (manifest.json "
-                                "missing): set RETRAIN = True or run "
-                                "benchmarks/train_case_study_teachers.py")
+        raise FileNotFoundError(
+            f"no case-study checkpoints in {folder} (manifest.json "
+            "missing): set RETRAIN = True or run "
+            "benchmarks/train_case_study_teachers.py"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -593,8 +731,11 @@ def shipped_setup(folder: Path = CHECKPOINTS) -> Setup:
     return _setup_from_json(load_manifest(folder)["setup"])
 
 
-def load_zoo(folder: Path = CHECKPOINTS, tasks: Sequence[str] | None = None,
-             students: Sequence[str] | None = None) -> Zoo:
+def load_zoo(
+    folder: Path = CHECKPOINTS,
+    tasks: Sequence[str] | None = None,
+    students: Sequence[str] | None = None,
+) -> Zoo:
     """Load shipped checkpoints after checking each file's sha256 against the manifest.
 
     The models are fp32 copies of the fp16-stored weights, in eval mode; ``zoo.dice`` is
@@ -616,13 +757,16 @@ def load_zoo(folder: Path = CHECKPOINTS, tasks: Sequence[str] | None = None,
             raise FileNotFoundError(f"checkpoint {path} missing")
         digest = _sha256(path)
         if digest != manifest["files"][name]:
-            raise ValueError(f"checkpoint {path} has sha256 {digest[:16]}..., the manifest "
-                             f"says {manifest['files'][name][:16]}...: corrupt or replaced")
+            raise ValueError(
+                f"checkpoint {path} has sha256 {digest[:16]}..., the manifest "
+                f"says {manifest['files'][name][:16]}...: corrupt or replaced"
+            )
         return torch.load(path, weights_only=True)
 
     for task in tasks:
-        zoo.teachers[task] = unpack_state(read(f"teacher_{task}.pt"), "teacher",
-                                          make_teacher(setup))
+        zoo.teachers[task] = unpack_state(
+            read(f"teacher_{task}.pt"), "teacher", make_teacher(setup)
+        )
         for kind in students:
             name = f"students_{task}_{kind}.pt"
             if name not in manifest["files"]:
@@ -631,7 +775,8 @@ def load_zoo(folder: Path = CHECKPOINTS, tasks: Sequence[str] | None = None,
             for run in packed["runs"]:
                 variant, seed = run.rsplit("/", 1)
                 zoo.students[(task, kind, variant, int(seed))] = unpack_state(
-                    packed, run, make_student(kind, setup))
+                    packed, run, make_student(kind, setup)
+                )
     return zoo
 
 
@@ -654,8 +799,9 @@ def _fmt(ms: tuple[float, float] | None, bold: bool = False, runs: int = 2) -> s
     return f"**{text}**" if bold else text
 
 
-def results_table(zoo: Zoo, params: Mapping[str, int], teacher_params: int,
-                  paper: Mapping[str, dict] = PAPER) -> str:
+def results_table(
+    zoo: Zoo, params: Mapping[str, int], teacher_params: int, paper: Mapping[str, dict] = PAPER
+) -> str:
     """The seed's table as Markdown: Method | Liver Tumor Dice | Liver Dice | Kidney Tumor
     Dice | Kidney Dice | #Params (M), measured mean ± std over seeds (std over seeds of
     the mean per-case Dice; "(1 run)" where there is one, e.g. the teacher), each with the
@@ -664,8 +810,13 @@ def results_table(zoo: Zoo, params: Mapping[str, int], teacher_params: int,
     head = ["Method"] + [TASK_TITLES[t] for t in tasks] + ["#Params (M)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
-    def row(name: str, values: list[tuple[float, float] | None], prow: dict | None,
-            n_params: int, runs: list[int]) -> None:
+    def row(
+        name: str,
+        values: list[tuple[float, float] | None],
+        prow: dict | None,
+        n_params: int,
+        runs: list[int],
+    ) -> None:
         cells = [name]
         for t, v, n in zip(tasks, values, runs, strict=True):
             quoted = f" ({_fmt(prow[t])})" if prow and t in prow else ""
@@ -674,22 +825,41 @@ def results_table(zoo: Zoo, params: Mapping[str, int], teacher_params: int,
         cells.append(f"{n_params / 1e6:.3f}{pq}")
         lines.append("| " + " | ".join(cells) + " |")
 
-    row(f"Teacher: U-Net (w{zoo.setup.teacher_width})",
-        [mean_std(mean_dice(zoo, t, "teacher")) if mean_dice(zoo, t, "teacher") else None
-         for t in tasks], paper.get("teacher"), teacher_params, [1] * len(tasks))
+    row(
+        f"Teacher: U-Net (w{zoo.setup.teacher_width})",
+        [
+            mean_std(mean_dice(zoo, t, "teacher")) if mean_dice(zoo, t, "teacher") else None
+            for t in tasks
+        ],
+        paper.get("teacher"),
+        teacher_params,
+        [1] * len(tasks),
+    )
     for kind in zoo.setup.students:
         title = STUDENT_TITLES.get(kind, kind)
-        for variant, suffix, pkey in (("baseline", "", kind), (FULL, " + T (PMD+IMD+RAD)",
-                                                               f"{kind}+kd")):
-            vals = [mean_std(mean_dice(zoo, t, kind, variant)) if mean_dice(zoo, t, kind, variant)
-                    else None for t in tasks]
-            row(f"{title}-like{suffix}", vals, paper.get(pkey), params[kind],
-                [len(mean_dice(zoo, t, kind, variant)) for t in tasks])
+        for variant, suffix, pkey in (
+            ("baseline", "", kind),
+            (FULL, " + T (PMD+IMD+RAD)", f"{kind}+kd"),
+        ):
+            vals = [
+                mean_std(mean_dice(zoo, t, kind, variant))
+                if mean_dice(zoo, t, kind, variant)
+                else None
+                for t in tasks
+            ]
+            row(
+                f"{title}-like{suffix}",
+                vals,
+                paper.get(pkey),
+                params[kind],
+                [len(mean_dice(zoo, t, kind, variant)) for t in tasks],
+            )
     return "\n".join(lines)
 
 
-def paired_gain(zoo: Zoo, task: str, kind: str, variant: str,
-                base: str = "baseline") -> tuple[float, float, int, int]:
+def paired_gain(
+    zoo: Zoo, task: str, kind: str, variant: str, base: str = "baseline"
+) -> tuple[float, float, int, int]:
     """Mean and std over seeds of (variant - baseline) mean per-case Dice, paired by seed,
     and how many of the seeds improved / how many seeds."""
     gains = []
@@ -706,16 +876,21 @@ def ablation_table(zoo: Zoo, tasks: Sequence[str] = ("liver_tumor", "kidney_tumo
     """Markdown table of the ablation: each variant's mean ± std Dice over seeds and its
     paired gain over the baseline (seeds improved / seeds). Explained in: lecture 07."""
     tasks = [t for t in tasks if t in zoo.setup.tasks]
-    head = ["Student", "Loss"] + [TASK_TITLES[t] for t in tasks] + [
-        f"gain {TASK_TITLES[t].replace(' Dice', '')}" for t in tasks]
+    head = (
+        ["Student", "Loss"]
+        + [TASK_TITLES[t] for t in tasks]
+        + [f"gain {TASK_TITLES[t].replace(' Dice', '')}" for t in tasks]
+    )
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for kind in zoo.setup.students:
         for variant in zoo.setup.variants:
             vals = [mean_dice(zoo, t, kind, variant) for t in tasks]
             if not any(vals):
                 continue
-            cells = [STUDENT_TITLES.get(kind, kind) + "-like",
-                     "L_seg" if variant == "baseline" else f"L_seg + {variant}"]
+            cells = [
+                STUDENT_TITLES.get(kind, kind) + "-like",
+                "L_seg" if variant == "baseline" else f"L_seg + {variant}",
+            ]
             cells += [_fmt(mean_std(v), runs=len(v)) if v else "n/a" for v in vals]
             for t in tasks:
                 if variant == "baseline":
@@ -749,8 +924,13 @@ def pick_slices(ds: md.SliceDataset, n: int = 4) -> list[int]:
     return sorted(order[:n])
 
 
-def plot_overlays(ds: md.SliceDataset, models: Mapping[str, nn.Module],
-                  indices: Sequence[int], title: str = "", threshold: float = 0.4):
+def plot_overlays(
+    ds: md.SliceDataset,
+    models: Mapping[str, nn.Module],
+    indices: Sequence[int],
+    title: str = "",
+    threshold: float = 0.4,
+):
     """A grid: one row per slice; columns image, ground truth, then each model's mask
     (names = column titles), contours on the CT, per-slice Dice in the title.
     Explained in: lecture 07 ("Overlays")."""
@@ -762,8 +942,9 @@ def plot_overlays(ds: md.SliceDataset, models: Mapping[str, nn.Module],
     y = ds.y[list(indices)]
     preds = {name: predict(m, x, threshold) for name, m in models.items()}
     cols = 2 + len(preds)
-    fig, axes = plt.subplots(len(indices), cols, figsize=(2.4 * cols, 2.4 * len(indices)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(indices), cols, figsize=(2.4 * cols, 2.4 * len(indices)), squeeze=False
+    )
     for r in range(len(indices)):
         img = x[r, 0].numpy()
         panels = [("image", None), ("ground truth", y[r])] + [(k, v[r]) for k, v in preds.items()]
@@ -773,8 +954,14 @@ def plot_overlays(ds: md.SliceDataset, models: Mapping[str, nn.Module],
             label = name
             if mask is not None:
                 m = mask.numpy().astype(float)
-                ax.imshow(np.ma.masked_where(m == 0, m), cmap="autumn", alpha=0.5,
-                          vmin=0, vmax=1, interpolation="nearest")
+                ax.imshow(
+                    np.ma.masked_where(m == 0, m),
+                    cmap="autumn",
+                    alpha=0.5,
+                    vmin=0,
+                    vmax=1,
+                    interpolation="nearest",
+                )
                 if c > 1:
                     label = f"{name}\nDice {dice_coefficient(mask, y[r]):.2f}"
             ax.set_title(label if r == 0 or c > 1 else "", fontsize=8)

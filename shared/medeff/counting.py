@@ -40,8 +40,7 @@ class LayerCost:
     macs: int
 
 
-def _sdpa_cpu_flop(query_shape, key_shape, value_shape, *args, out_shape=None,
-                   **kwargs) -> int:
+def _sdpa_cpu_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
     """FLOPs of the CPU attention kernel (torch's formula for the GPU kernels)."""
     return flop_counter.sdpa_flop_count(query_shape, key_shape, value_shape)
 
@@ -75,8 +74,11 @@ def _flop_counts(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
     Attention is counted in every mode: the fused ``nn.MultiheadAttention`` fast path is
     switched off while counting, and the CPU attention kernel gets torch's SDPA formula.
     """
-    with eval_mode(model, no_grad=True), _countable_attention(), \
-            FlopCounterMode(display=False, custom_mapping=_EXTRA_FORMULAS) as counter:
+    with (
+        eval_mode(model, no_grad=True),
+        _countable_attention(),
+        FlopCounterMode(display=False, custom_mapping=_EXTRA_FORMULAS) as counter,
+    ):
         run_forward(model, x)
     return {name: int(sum(ops.values())) for name, ops in counter.get_flop_counts().items()}
 
@@ -132,8 +134,9 @@ def mac_breakdown(model: nn.Module, example: torch.Tensor | Sequence[int]) -> li
         name = leaves[module]
         macs = counts.get(f"{root}.{name}" if name else root, 0) // 2
         params = sum(p.numel() for p in module.parameters(recurse=False))
-        rows.append(LayerCost(name or root, type(module).__name__, seen.get(name, ()), params,
-                              macs))
+        rows.append(
+            LayerCost(name or root, type(module).__name__, seen.get(name, ()), params, macs)
+        )
     rest = counts.get("Global", 0) // 2 - sum(r.macs for r in rows)
     if rest:
         rows.append(LayerCost("(functional)", "functional", (), 0, rest))

@@ -67,8 +67,14 @@ class NotebookRun:
     error: str = ""
 
 
-def execute_notebook(path: Path, out_dir: Path | None = None, *, fast: bool = False,
-                     timeout: int = 900, html: bool = True) -> NotebookRun:
+def execute_notebook(
+    path: Path,
+    out_dir: Path | None = None,
+    *,
+    fast: bool = False,
+    timeout: int = 900,
+    html: bool = True,
+) -> NotebookRun:
     """Execute a notebook in its own folder; write the executed copy (+ HTML) to ``out_dir``.
 
     A notebook that is not valid JSON, or whose cell raises, gives ``ok=False`` with the
@@ -84,8 +90,12 @@ def execute_notebook(path: Path, out_dir: Path | None = None, *, fast: bool = Fa
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # corrupt JSON, wrong format
         return NotebookRun(path.name, 0.0, False, f"cannot read {path}: {err}")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     error = ""
     with _env(**{FAST_ENV: "1" if fast else None}):
         try:
@@ -121,14 +131,20 @@ def assignment_ids(root: Path) -> list[str]:
     return sorted(d.name for d in src.iterdir() if d.is_dir() and any(d.glob("*.ipynb")))
 
 
-def _nbgrader(root: Path, *args: str, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess:
+def _nbgrader(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "nbgrader", *args]
     # nbgrader runs the `alembic` script when it creates a gradebook: put this Python's
     # scripts folder first on PATH, so it works without an activated virtual environment.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
-                          env={**os.environ, "PATH": path, **(env or {})})
+    proc = subprocess.run(
+        cmd,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path, **(env or {})},
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[2:])} failed in {root}:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -142,8 +158,12 @@ def copy_course(root: Path, dest: Path) -> Path:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
-    shutil.copytree(Path(root) / "solutions", dest / "solutions", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        Path(root) / "solutions",
+        dest / "solutions",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     return dest
 
 
@@ -180,8 +200,7 @@ class Score:
     @property
     def lost(self) -> dict[str, float]:
         """Points lost per autograded cell (cells with full marks, and manual ones, left out)."""
-        return {k: m - s for k, (s, m) in self.cells.items()
-                if s < m and k not in self.manual}
+        return {k: m - s for k, (s, m) in self.cells.items() if s < m and k not in self.manual}
 
     @property
     def auto_score(self) -> float:
@@ -204,9 +223,15 @@ def read_score(root: Path, assignment: str, student: str) -> Score:
         return Score(float(sub.score), float(sub.max_score), cells, manual)
 
 
-def autograde_submitted(root: Path, assignment: str, students: Sequence[str], *,
-                        timeout: int | None = None, fast: bool | None = None,
-                        sandbox: bool = True) -> dict[str, Score]:
+def autograde_submitted(
+    root: Path,
+    assignment: str,
+    students: Sequence[str],
+    *,
+    timeout: int | None = None,
+    fast: bool | None = None,
+    sandbox: bool = True,
+) -> dict[str, Score]:
     """Autograde already submitted ``students`` in ONE nbgrader run; return their scores.
 
     ``timeout`` (seconds per cell) overrides ``Execute.timeout`` of the config; ``fast``
@@ -228,8 +253,15 @@ def autograde_submitted(root: Path, assignment: str, students: Sequence[str], *,
     return {s: read_score(root, assignment, s) for s in students}
 
 
-def autograde(root: Path, assignment: str, student: str, notebooks: Path, *,
-              timeout: int | None = None, fast: bool | None = None) -> tuple[float, float]:
+def autograde(
+    root: Path,
+    assignment: str,
+    student: str,
+    notebooks: Path,
+    *,
+    timeout: int | None = None,
+    fast: bool | None = None,
+) -> tuple[float, float]:
     """Submit the notebooks in ``notebooks`` as ``student``, autograde, return (score, max).
 
     Writes ``root/submitted`` and ``root/gradebook.db``: pass a copy of the course
@@ -289,20 +321,26 @@ def run_grade(root: Path) -> list[tuple[str, float, float]]:
             start = time.perf_counter()
             submit(course, aid, SOLUTION_STUDENT, course / "solutions" / aid)
             # the instructor's own solutions are trusted: no sandbox needed (issue 13)
-            score = autograde_submitted(course, aid, [SOLUTION_STUDENT],
-                                        sandbox=False)[SOLUTION_STUDENT]
+            score = autograde_submitted(course, aid, [SOLUTION_STUDENT], sandbox=False)[
+                SOLUTION_STUDENT
+            ]
             manual = score.max_score - score.auto_max
-            print(f"  {score.auto_score:g}/{score.auto_max:g} autograded points in "
-                  f"{time.perf_counter() - start:.1f} s"
-                  + (f" (+{manual:g} points of written answers for a TA)" if manual else ""),
-                  flush=True)
+            print(
+                f"  {score.auto_score:g}/{score.auto_max:g} autograded points in "
+                f"{time.perf_counter() - start:.1f} s"
+                + (f" (+{manual:g} points of written answers for a TA)" if manual else ""),
+                flush=True,
+            )
             results.append((aid, score.auto_score, score.auto_max))
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m medeff.course", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m medeff.course",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["lectures", "release", "grade", "all"])
     parser.add_argument("names", nargs="*", help="lecture name filters (substring)")
     parser.add_argument("--fast", action="store_true", help=f"set {FAST_ENV}=1 for lectures")
@@ -319,15 +357,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         grades = run_grade(root)
     print()
     if runs:
-        print(_table([(r.name, f"{r.seconds:.1f}", "ok" if r.ok else "FAILED") for r in runs],
-                     ("notebook", "seconds", "status")))
+        print(
+            _table(
+                [(r.name, f"{r.seconds:.1f}", "ok" if r.ok else "FAILED") for r in runs],
+                ("notebook", "seconds", "status"),
+            )
+        )
         print(f"executed notebooks and HTML: {root / 'build' / 'lectures'}\n")
     if released and not grades:
-        print(_table([(a, str(root / "assignments" / a)) for a in released],
-                     ("assignment", "release")))
+        print(
+            _table(
+                [(a, str(root / "assignments" / a)) for a in released], ("assignment", "release")
+            )
+        )
     if grades:
-        print(_table([(a, f"{s:g}/{m:g}", "ok" if s == m and m > 0 else "NOT FULL MARKS")
-                      for a, s, m in grades], ("assignment", "score", "status")))
+        print(
+            _table(
+                [
+                    (a, f"{s:g}/{m:g}", "ok" if s == m and m > 0 else "NOT FULL MARKS")
+                    for a, s, m in grades
+                ],
+                ("assignment", "score", "status"),
+            )
+        )
     failed = [r for r in runs if not r.ok] + [g for g in grades if g[1] != g[2] or g[2] == 0]
     if failed:
         print(f"\n{len(failed)} item(s) failed", file=sys.stderr)

@@ -21,14 +21,35 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 _COLORS = plt.get_cmap("tab10").colors
 
 
-def _box(ax: Axes, x: float, y: float, w: float, h: float, color, depth: int = 1,
-         step: float = 0.12, grid: int = 0) -> None:
+def _box(
+    ax: Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    color,
+    depth: int = 1,
+    step: float = 0.12,
+    grid: int = 0,
+) -> None:
     """A stack of ``depth`` squares offset diagonally (a kernel of ``depth`` channels)."""
     for d in reversed(range(depth)):
-        c = color[d % len(color)] if isinstance(color, (list, tuple)) and \
-            isinstance(color[0], (list, tuple)) else color
-        ax.add_patch(Rectangle((x + d * step, y + d * step), w, h, facecolor=c,
-                               edgecolor="black", lw=0.8, alpha=0.9))
+        c = (
+            color[d % len(color)]
+            if isinstance(color, (list, tuple)) and isinstance(color[0], (list, tuple))
+            else color
+        )
+        ax.add_patch(
+            Rectangle(
+                (x + d * step, y + d * step),
+                w,
+                h,
+                facecolor=c,
+                edgecolor="black",
+                lw=0.8,
+                alpha=0.9,
+            )
+        )
     if grid > 1:  # the k x k taps on the front square
         for i in range(1, grid):
             ax.plot([x + i * w / grid] * 2, [y, y + h], color="black", lw=0.4)
@@ -59,8 +80,10 @@ def depthwise_vs_pointwise(m: int = 4, n: int = 3, kernel: int = 3) -> Figure:
         ax.set_ylim(-0.2, 1.6)
         ax.set_aspect("equal")
         ax.axis("off")
-    fig.suptitle("Standard convolution filters vs depthwise + pointwise (colour = input channel)",
-                 fontsize=10)
+    fig.suptitle(
+        "Standard convolution filters vs depthwise + pointwise (colour = input channel)",
+        fontsize=10,
+    )
     return fig
 
 
@@ -72,13 +95,18 @@ def shuffle_edges(channels: int, groups: int) -> list[tuple[int, int]]:
     """
     from .models.efficient import channel_shuffle
 
-    order = channel_shuffle(torch.arange(channels, dtype=torch.float32).view(1, channels, 1, 1),
-                            groups).flatten().long().tolist()
+    order = (
+        channel_shuffle(torch.arange(channels, dtype=torch.float32).view(1, channels, 1, 1), groups)
+        .flatten()
+        .long()
+        .tolist()
+    )
     return [(src, dst) for dst, src in enumerate(order)]
 
 
-def _group_layer(ax: Axes, y0: float, y1: float, channels: int, groups: int,
-                 input_groups: list[int]) -> None:
+def _group_layer(
+    ax: Axes, y0: float, y1: float, channels: int, groups: int, input_groups: list[int]
+) -> None:
     """Edges of one group convolution from row ``y0`` to row ``y1`` (all within a group)."""
     per = channels // groups
     for dst in range(channels):
@@ -88,8 +116,14 @@ def _group_layer(ax: Axes, y0: float, y1: float, channels: int, groups: int,
 
 
 def _nodes(ax: Axes, y: float, colors: list[int], label: str) -> None:
-    ax.scatter(range(len(colors)), [y] * len(colors), c=[_COLORS[c] for c in colors], s=90,
-               edgecolors="black", zorder=3)
+    ax.scatter(
+        range(len(colors)),
+        [y] * len(colors),
+        c=[_COLORS[c] for c in colors],
+        s=90,
+        edgecolors="black",
+        zorder=3,
+    )
     ax.text(-0.8, y, label, ha="right", va="center", fontsize=8)
 
 
@@ -124,31 +158,49 @@ def group_conv_and_shuffle(channels: int = 9, groups: int = 3) -> Figure:
             g = dst // per
             seen = sorted({top[s] for s in range(g * per, (g + 1) * per)})
             for k, c in enumerate(seen):
-                ax.scatter([dst + 0.18 * (k - (len(seen) - 1) / 2)], [0], color=_COLORS[c],
-                           s=60, edgecolors="black", zorder=3)
+                ax.scatter(
+                    [dst + 0.18 * (k - (len(seen) - 1) / 2)],
+                    [0],
+                    color=_COLORS[c],
+                    s=60,
+                    edgecolors="black",
+                    zorder=3,
+                )
         ax.text(-0.8, 0, "GConv2", ha="right", va="center", fontsize=8)
-        ax.set_title("(b) with channel shuffle: every output sees every input group" if shuffle
-                     else "(a) no shuffle: each output sees one input group", fontsize=9)
+        ax.set_title(
+            "(b) with channel shuffle: every output sees every input group"
+            if shuffle
+            else "(a) no shuffle: each output sees one input group",
+            fontsize=9,
+        )
         ax.set_xlim(-2.5, channels)
         ax.set_ylim(-0.5, 3.5)
         ax.axis("off")
-    fig.suptitle(f"Two stacked group convolutions, {channels} channels, {groups} groups "
-                 "(colour = input group)", fontsize=10)
+    fig.suptitle(
+        f"Two stacked group convolutions, {channels} channels, {groups} groups "
+        "(colour = input group)",
+        fontsize=10,
+    )
     return fig
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], text: str = "",
-           dy: float = 0.18) -> None:
+def _arrow(
+    ax: Axes, start: tuple[float, float], end: tuple[float, float], text: str = "", dy: float = 0.18
+) -> None:
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, lw=1.2))
     if text:
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + dy, text, ha="center",
-                fontsize=8)
+        ax.text(
+            (start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + dy, text, ha="center", fontsize=8
+        )
 
 
 def _maps(ax: Axes, x: float, y: float, count: int, color, label: str) -> None:
     for i in range(count):
-        ax.add_patch(Rectangle((x + 0.08 * i, y + 0.08 * i), 0.7, 0.7, facecolor=color,
-                               edgecolor="black", lw=0.6))
+        ax.add_patch(
+            Rectangle(
+                (x + 0.08 * i, y + 0.08 * i), 0.7, 0.7, facecolor=color, edgecolor="black", lw=0.6
+            )
+        )
     ax.text(x + 0.35 + 0.04 * count, y - 0.3, label, ha="center", fontsize=8)
 
 
@@ -175,8 +227,9 @@ def ghost_module(s: int = 2) -> Figure:
     _maps(ax, 6.0, 2.2, 3, "tab:blue", "")
     _maps(ax, 6.0, 0.0, 3 * (s - 1), "tab:orange", "ghosts")
     ax.text(7.6, 1.5, "concat\n= n maps", ha="center", va="center", fontsize=8)
-    ax.set_title("(b) Ghost module: 1/s of the maps from the convolution, the rest cheap",
-                 fontsize=9)
+    ax.set_title(
+        "(b) Ghost module: 1/s of the maps from the convolution, the rest cheap", fontsize=9
+    )
     for ax in axes:
         ax.set_xlim(-0.3, 8.3)
         ax.set_ylim(-0.6, 3.4)

@@ -38,11 +38,14 @@ IMD_WEIGHT = 0.9
 RAD_WEIGHT = 0.9
 
 
-def _check_logits(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                  dims: int | None = None) -> None:
+def _check_logits(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, dims: int | None = None
+) -> None:
     if student_logits.shape != teacher_logits.shape:
-        raise ValueError(f"student logits {tuple(student_logits.shape)} and teacher logits "
-                         f"{tuple(teacher_logits.shape)} must have the same shape")
+        raise ValueError(
+            f"student logits {tuple(student_logits.shape)} and teacher logits "
+            f"{tuple(teacher_logits.shape)} must have the same shape"
+        )
     if dims is not None and student_logits.dim() != dims:
         raise ValueError(f"expected {dims}-d logits, got shape {tuple(student_logits.shape)}")
 
@@ -64,8 +67,13 @@ def soft_targets(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor
     return torch.softmax(logits / temperature, dim=1)
 
 
-def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-            labels: torch.Tensor, temperature: float = 4.0, alpha: float = 0.9) -> torch.Tensor:
+def kd_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = 4.0,
+    alpha: float = 0.9,
+) -> torch.Tensor:
     """Hinton's distillation loss for class scores ``(N, K)``.
 
     ``alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, labels)``,
@@ -183,10 +191,15 @@ def draw_kd_diagram(ax: object | None = None) -> object:
     for x, y, w, h, text, colour in boxes:
         ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=colour, ec="k"))
         ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
-    arrows = [((1.4, 2.2), (2.2, 3.1), ""), ((1.4, 1.8), (2.2, 0.85), ""),
-              ((4.4, 3.15), (5.3, 3.15), "logits $t$"), ((3.7, 0.85), (5.3, 0.85), "logits $s$"),
-              ((7.1, 3.1), (7.8, 2.2), ""), ((7.1, 0.9), (7.8, 1.8), ""),
-              ((2.95, 0.35), (7.8, -0.25), "")]
+    arrows = [
+        ((1.4, 2.2), (2.2, 3.1), ""),
+        ((1.4, 1.8), (2.2, 0.85), ""),
+        ((4.4, 3.15), (5.3, 3.15), "logits $t$"),
+        ((3.7, 0.85), (5.3, 0.85), "logits $s$"),
+        ((7.1, 3.1), (7.8, 2.2), ""),
+        ((7.1, 0.9), (7.8, 1.8), ""),
+        ((2.95, 0.35), (7.8, -0.25), ""),
+    ]
     for a, b, text in arrows:
         ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, color="k"))
         ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.12, text, ha="center", fontsize=8)
@@ -205,16 +218,18 @@ def dice_coefficient(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-6
     Explained in: lecture 07 ("Dice per case").
     """
     if pred.shape != target.shape:
-        raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} "
-                         "must have the same shape")
+        raise ValueError(
+            f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same shape"
+        )
     p, g = pred != 0, target != 0
     inter = (p & g).sum().item()
     total = p.sum().item() + g.sum().item()
     return (2.0 * inter + eps) / (total + eps)
 
 
-def segmentation_loss(logits: torch.Tensor, mask: torch.Tensor, gamma: float = 2.0,
-                      smooth: float = 1.0) -> torch.Tensor:
+def segmentation_loss(
+    logits: torch.Tensor, mask: torch.Tensor, gamma: float = 2.0, smooth: float = 1.0
+) -> torch.Tensor:
     """The case study's ``L_seg = 0.5 * focal + 0.5 * (1 - soft Dice of the foreground)``.
 
     ``logits`` are ``(N, 2, H, W)``, ``mask`` ``(N, H, W)`` with 0/1 entries. Focal loss
@@ -225,19 +240,22 @@ def segmentation_loss(logits: torch.Tensor, mask: torch.Tensor, gamma: float = 2
     Paper: Qin et al., IEEE TMI 2021 (EMKD ``calc_loss``).
     """
     if logits.dim() != 4 or logits.shape[1] != 2:
-        raise ValueError(f"segmentation_loss expects logits (N, 2, H, W), got {tuple(logits.shape)}")
+        raise ValueError(
+            f"segmentation_loss expects logits (N, 2, H, W), got {tuple(logits.shape)}"
+        )
     target = mask.reshape(logits.shape[0], *logits.shape[2:]).long()
     log_p = F.log_softmax(logits, dim=1)
     log_pt = log_p.gather(1, target.unsqueeze(1)).squeeze(1)
-    focal = (-(1.0 - log_pt.exp()) ** gamma * log_pt).mean()
+    focal = (-((1.0 - log_pt.exp()) ** gamma) * log_pt).mean()
     p1, g = log_p[:, 1].exp(), target.float()
     dice = (2.0 * (p1 * g).sum() + smooth) / (p1.sum() + g.sum() + smooth)
     return 0.5 * focal + 0.5 * (1.0 - dice)
 
 
 # ---------------------------------------------------------------- the case study's terms
-def pixelwise_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                      temperature: float = 4.0) -> torch.Tensor:
+def pixelwise_kd_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 4.0
+) -> torch.Tensor:
     """Pixel-wise distillation (PMD) for segmentation logits ``(N, C, H, W)``.
 
     ``T^2 * KL(softmax(t/T) || softmax(s/T))`` at every pixel (softmax over the ``C``
@@ -265,7 +283,9 @@ def importance_map(features: torch.Tensor, p: int = 4) -> torch.Tensor:
     Qin et al., IEEE TMI 2021 (p = 4).
     """
     if features.dim() != 4:
-        raise ValueError(f"importance_map expects features (N, C, H, W), got {tuple(features.shape)}")
+        raise ValueError(
+            f"importance_map expects features (N, C, H, W), got {tuple(features.shape)}"
+        )
     amap = features.abs().pow(p).mean(dim=1).reshape(features.shape[0], -1)
     return F.normalize(amap, p=2, dim=1)
 
@@ -306,7 +326,9 @@ def region_affinity(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     Paper: Qin et al., IEEE TMI 2021.
     """
     if features.dim() != 4:
-        raise ValueError(f"region_affinity expects features (N, C, H, W), got {tuple(features.shape)}")
+        raise ValueError(
+            f"region_affinity expects features (N, C, H, W), got {tuple(features.shape)}"
+        )
     fg = _resize_mask(mask, features.shape[-2:]).to(features.dtype)
     if fg.shape[0] != features.shape[0]:
         raise ValueError(f"mask batch {fg.shape[0]} != features batch {features.shape[0]}")
@@ -353,23 +375,38 @@ def emkd_loss(
     if len(student_features) != len(teacher_features):
         raise ValueError("student_features and teacher_features must pair up")
     zero = student_logits.new_zeros(())
-    parts = {"seg": segmentation_loss(student_logits, mask), "pmd": zero, "imd": zero,
-             "rad": zero}
+    parts = {"seg": segmentation_loss(student_logits, mask), "pmd": zero, "imd": zero, "rad": zero}
     if pmd:
         parts["pmd"] = pixelwise_kd_loss(student_logits, teacher_logits, temperature)
     if imd:
-        parts["imd"] = sum((imd_loss(s, t, p) for s, t in
-                            zip(student_features, teacher_features, strict=True)), zero)
+        parts["imd"] = sum(
+            (imd_loss(s, t, p) for s, t in zip(student_features, teacher_features, strict=True)),
+            zero,
+        )
     if rad:
-        parts["rad"] = sum((rad_loss(s, t, mask) for s, t in
-                            zip(student_features, teacher_features, strict=True)), zero)
+        parts["rad"] = sum(
+            (rad_loss(s, t, mask) for s, t in zip(student_features, teacher_features, strict=True)),
+            zero,
+        )
     parts["total"] = parts["seg"] + pmd * parts["pmd"] + imd * parts["imd"] + rad * parts["rad"]
     return parts
 
 
 __all__ = [
-    "IMD_WEIGHT", "PMD_WEIGHT", "RAD_WEIGHT", "capture", "dice_coefficient", "draw_kd_diagram",
+    "IMD_WEIGHT",
+    "PMD_WEIGHT",
+    "RAD_WEIGHT",
+    "capture",
+    "dice_coefficient",
+    "draw_kd_diagram",
     "emkd_loss",
-    "imd_loss", "importance_map", "kd_loss", "kd_train_step", "pixelwise_kd_loss",
-    "rad_loss", "region_affinity", "segmentation_loss", "soft_targets",
+    "imd_loss",
+    "importance_map",
+    "kd_loss",
+    "kd_train_step",
+    "pixelwise_kd_loss",
+    "rad_loss",
+    "region_affinity",
+    "segmentation_loss",
+    "soft_targets",
 ]

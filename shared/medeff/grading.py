@@ -34,9 +34,19 @@ import torch
 from torch import nn
 
 __all__ = [
-    "ReferenceUnavailable", "assert_close", "assert_raises", "copy_weights",
-    "defined_in_notebook", "layer_order", "n_params", "randomize_bn", "replaced", "rng",
-    "same_behaviour", "trusted", "unusable",
+    "ReferenceUnavailable",
+    "assert_close",
+    "assert_raises",
+    "copy_weights",
+    "defined_in_notebook",
+    "layer_order",
+    "n_params",
+    "randomize_bn",
+    "replaced",
+    "rng",
+    "same_behaviour",
+    "trusted",
+    "unusable",
 ]
 
 
@@ -69,8 +79,9 @@ def _fmt(value: Any) -> str:
     return repr(value)
 
 
-def assert_close(got: Any, want: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
-                 what: str = "the result") -> None:
+def assert_close(
+    got: Any, want: Any, *, atol: float = 1e-6, rtol: float = 1e-5, what: str = "the result"
+) -> None:
     """``got`` must equal ``want`` within ``atol + rtol * |want|``, element by element.
 
     Works on numbers, tensors and (nested) tuples/lists. The message names ``what``, the
@@ -79,17 +90,19 @@ def assert_close(got: Any, want: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
     tol = f"(tolerance {atol:g} + {rtol:g} x |expected|)"
     if isinstance(want, (tuple, list)):
         assert isinstance(got, (tuple, list)), (
-            f"{what}: returned a {type(got).__name__}, expected a sequence of {len(want)}")
-        assert len(got) == len(want), (
-            f"{what}: returned {len(got)} values, expected {len(want)}")
+            f"{what}: returned a {type(got).__name__}, expected a sequence of {len(want)}"
+        )
+        assert len(got) == len(want), f"{what}: returned {len(got)} values, expected {len(want)}"
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             assert_close(g, w, atol=atol, rtol=rtol, what=f"{what}[{i}]")
         return
     if isinstance(want, torch.Tensor):
         assert isinstance(got, torch.Tensor), (
-            f"{what}: returned a {type(got).__name__}, expected a tensor")
+            f"{what}: returned a {type(got).__name__}, expected a tensor"
+        )
         assert tuple(got.shape) == tuple(want.shape), (
-            f"{what}: shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+            f"{what}: shape {tuple(got.shape)}, expected {tuple(want.shape)}"
+        )
         g, w = got.detach().double().cpu(), want.detach().double().cpu()
         if not torch.isfinite(g).all():
             raise AssertionError(f"{what}: contains NaN or inf, expected finite values")
@@ -100,26 +113,33 @@ def assert_close(got: Any, want: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
             raise AssertionError(
                 f"{what}: {int(bad.sum())} of {w.numel()} values differ; e.g. at {idx} got "
                 f"{g[idx].item():.6g}, expected {w[idx].item():.6g} {tol}; "
-                f"largest difference {err.max().item():.3g}")
+                f"largest difference {err.max().item():.3g}"
+            )
         return
-    assert isinstance(got, (int, float)) or (
-        isinstance(got, torch.Tensor) and got.numel() == 1), (
-        f"{what}: returned a {type(got).__name__}, expected a number like {_fmt(want)}")
+    assert isinstance(got, (int, float)) or (isinstance(got, torch.Tensor) and got.numel() == 1), (
+        f"{what}: returned a {type(got).__name__}, expected a number like {_fmt(want)}"
+    )
     g, w = float(got), float(want)
     ok = math.isfinite(g) and abs(g - w) <= atol + rtol * abs(w)
     assert ok, f"{what}: got {g:.6g}, expected {w:.6g} {tol}"
 
 
-def assert_raises(exc: type[BaseException], fn: Callable[..., Any], *args: Any,
-                  what: str = "the call", **kwargs: Any) -> None:
+def assert_raises(
+    exc: type[BaseException],
+    fn: Callable[..., Any],
+    *args: Any,
+    what: str = "the call",
+    **kwargs: Any,
+) -> None:
     """``fn(*args, **kwargs)`` must raise ``exc`` (message names ``what``)."""
     try:
         fn(*args, **kwargs)
     except exc:
         return
     except Exception as err:  # the wrong kind of error
-        raise AssertionError(f"{what}: raised {type(err).__name__}({err}), "
-                             f"expected {exc.__name__}") from err
+        raise AssertionError(
+            f"{what}: raised {type(err).__name__}({err}), expected {exc.__name__}"
+        ) from err
     raise AssertionError(f"{what}: raised nothing, expected {exc.__name__}")
 
 
@@ -137,11 +157,13 @@ def defined_in_notebook(obj: Any, name: str) -> None:
     target = inspect.unwrap(obj) if callable(obj) else obj
     module = getattr(target, "__module__", None)
     assert module == "__main__", (
-        f"{name} must be defined in this notebook, not imported (it comes from {module})")
+        f"{name} must be defined in this notebook, not imported (it comes from {module})"
+    )
     if isinstance(target, type):
         for base in target.__mro__[1:]:
             assert not _is_medeff(base.__module__), (
-                f"{name} must not subclass medeff's {base.__name__}: write it yourself")
+                f"{name} must not subclass medeff's {base.__name__}: write it yourself"
+            )
 
 
 # ------------------------------------------------------------------ trusted references
@@ -163,8 +185,9 @@ def trusted(module_name: str) -> types.ModuleType:
     copy_spec = importlib.util.spec_from_file_location(private, spec.origin)
     assert copy_spec is not None and copy_spec.loader is not None
     module = importlib.util.module_from_spec(copy_spec)
-    module.__package__ = module_name.rpartition(".")[0] if not spec.submodule_search_locations \
-        else module_name
+    module.__package__ = (
+        module_name.rpartition(".")[0] if not spec.submodule_search_locations else module_name
+    )
     sys.modules[private] = module  # dataclasses and pickling look the module up
     copy_spec.loader.exec_module(module)
     module.__medeff_original__ = module_name  # type: ignore[attr-defined]
@@ -186,7 +209,9 @@ def _resolve(target: Any) -> tuple[str, str, list[Any]]:
         importlib.import_module(module_name)
         return attr, spec.origin, []
     if not isinstance(target, (types.FunctionType, type)):
-        raise TypeError(f"unusable() takes functions, classes or their dotted names, not {target!r}")
+        raise TypeError(
+            f"unusable() takes functions, classes or their dotted names, not {target!r}"
+        )
     return target.__qualname__, _source_file(target) or "", [target]
 
 
@@ -226,9 +251,11 @@ def _raiser_code(message: str, like: types.CodeType) -> types.CodeType:
     lines += [f"    {name} = None" for name in free]
     lines += ["    def _blocked(*args, **kwargs):"]
     lines += [f"        {name}" for name in free]
-    lines += ["        raise __import__('medeff.grading', fromlist=['_'])"
-              f".ReferenceUnavailable({message!r})",
-              "    return _blocked"]
+    lines += [
+        "        raise __import__('medeff.grading', fromlist=['_'])"
+        f".ReferenceUnavailable({message!r})",
+        "    return _blocked",
+    ]
     namespace: dict[str, Any] = {}
     exec(compile("\n".join(lines), like.co_filename, "exec"), namespace)  # fixed source
     code = namespace["_outer"]().__code__
@@ -266,8 +293,10 @@ def unusable(*targets: Any) -> Iterator[None]:
     try:
         for target in targets:
             qualname, filename, known = _resolve(target)
-            message = (f"medeff's {qualname} is not available while this answer is graded: "
-                       "write your own implementation")
+            message = (
+                f"medeff's {qualname} is not available while this answer is graded: "
+                "write your own implementation"
+            )
             for each in _counterparts(qualname, filename, known):
                 for fn in _functions_of(each):
                     saved.append((fn, fn.__code__))
@@ -307,12 +336,16 @@ def replaced(namespace: dict[str, Any] | None = None, /, **names: Any) -> Iterat
 _LAYERS = (nn.Conv2d, nn.BatchNorm2d, nn.Linear)
 
 
-def layer_order(module: nn.Module, x: torch.Tensor,
-                types_: Sequence[type] = _LAYERS) -> list[nn.Module]:
+def layer_order(
+    module: nn.Module, x: torch.Tensor, types_: Sequence[type] = _LAYERS
+) -> list[nn.Module]:
     """The Conv2d/BatchNorm2d/Linear modules of ``module`` in the order they run on ``x``."""
     order: list[nn.Module] = []
-    handles = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
-               for m in module.modules() if isinstance(m, tuple(types_))]
+    handles = [
+        m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
+        for m in module.modules()
+        if isinstance(m, tuple(types_))
+    ]
     try:
         with torch.no_grad():
             module(x)
@@ -347,9 +380,15 @@ def copy_weights(ref: nn.Module, student: nn.Module, x: torch.Tensor) -> None:
             raise AssertionError(f"{mb} does not match the expected layer {ma}: {err}") from err
 
 
-def same_behaviour(ref: nn.Module, student: nn.Module, x: torch.Tensor, *,
-                   gen: torch.Generator | None = None, what: str = "the module",
-                   atol: float = 1e-4) -> None:
+def same_behaviour(
+    ref: nn.Module,
+    student: nn.Module,
+    x: torch.Tensor,
+    *,
+    gen: torch.Generator | None = None,
+    what: str = "the module",
+    atol: float = 1e-4,
+) -> None:
     """Give both modules the same random weights; outputs must agree in eval and train mode.
 
     Layers are matched by the order in which their ``nn.Conv2d``/``nn.BatchNorm2d``/
@@ -365,8 +404,10 @@ def same_behaviour(ref: nn.Module, student: nn.Module, x: torch.Tensor, *,
             want, got = ref(x), student(x)
         mode = "train" if train else "eval"
         assert tuple(got.shape) == tuple(want.shape), (
-            f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+            f"{what}: output shape {tuple(got.shape)}, expected {tuple(want.shape)}"
+        )
         err = (got - want).abs().max().item()
         assert err < atol, (
             f"{what}: output differs from the expected output by up to {err:.3g} in {mode} "
-            f"mode (tolerance {atol:g})")
+            f"mode (tolerance {atol:g})"
+        )

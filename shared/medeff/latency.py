@@ -41,8 +41,10 @@ class Latency:
     samples_ms: tuple[float, ...]
 
     def __str__(self) -> str:
-        return (f"{self.median_ms:.3f} ms median (IQR {self.iqr_ms:.3f} ms, "
-                f"{self.runs} runs, {self.threads} threads)")
+        return (
+            f"{self.median_ms:.3f} ms median (IQR {self.iqr_ms:.3f} ms, "
+            f"{self.runs} runs, {self.threads} threads)"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,12 @@ class LatencyComparison:
         return f"{b} is {1 / self.speedup:.2f} times slower than {a}"
 
     def __str__(self) -> str:
-        return (f"A {self.a.median_ms:.3f} ms (IQR {self.a.iqr_ms:.3f}) vs B "
-                f"{self.b.median_ms:.3f} ms (IQR {self.b.iqr_ms:.3f}): {self.verdict()} "
-                f"(paired A/B ratios, 10-90 %: {self.paired_ratio_p10:.2f}-"
-                f"{self.paired_ratio_p90:.2f}; {self.a.runs} runs, {self.a.threads} threads)")
+        return (
+            f"A {self.a.median_ms:.3f} ms (IQR {self.a.iqr_ms:.3f}) vs B "
+            f"{self.b.median_ms:.3f} ms (IQR {self.b.iqr_ms:.3f}): {self.verdict()} "
+            f"(paired A/B ratios, 10-90 %: {self.paired_ratio_p10:.2f}-"
+            f"{self.paired_ratio_p90:.2f}; {self.a.runs} runs, {self.a.threads} threads)"
+        )
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -108,8 +112,7 @@ def num_threads(threads: int) -> Iterator[None]:
 
 
 def _timer(model: nn.Module, x: torch.Tensor, threads: int) -> benchmark.Timer:
-    return benchmark.Timer(stmt="model(x)", globals={"model": model, "x": x},
-                           num_threads=threads)
+    return benchmark.Timer(stmt="model(x)", globals={"model": model, "x": x}, num_threads=threads)
 
 
 def _time_once(timer: benchmark.Timer) -> float:
@@ -195,5 +198,6 @@ def compare_latency(
                 times_a.append(_time_once(timer_a))
     a, b = _summarize(times_a, threads), _summarize(times_b, threads)
     ratios = [ta / tb for ta, tb in zip(times_a, times_b, strict=True)]
-    return LatencyComparison(a, b, a.median_ms / b.median_ms,
-                             _percentile(ratios, 0.10), _percentile(ratios, 0.90))
+    return LatencyComparison(
+        a, b, a.median_ms / b.median_ms, _percentile(ratios, 0.10), _percentile(ratios, 0.90)
+    )

@@ -34,8 +34,9 @@ def foreground_probability(logits: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"binary segmentation needs 1 or 2 output channels, got {logits.shape[1]}")
 
 
-def dice_score(logits: torch.Tensor, targets: torch.Tensor, threshold: float = 0.5,
-               eps: float = 1e-8) -> float:
+def dice_score(
+    logits: torch.Tensor, targets: torch.Tensor, threshold: float = 0.5, eps: float = 1e-8
+) -> float:
     """Foreground Dice 2|P∩G| / (|P|+|G|), counts pooled over the whole batch.
 
     ``targets`` are 0/1 masks of shape ``(N, H, W)``. Two empty masks give Dice 1.
@@ -43,8 +44,9 @@ def dice_score(logits: torch.Tensor, targets: torch.Tensor, threshold: float = 0
     """
     prob = foreground_probability(logits)
     if prob.shape != targets.shape:
-        raise ValueError(f"mask shape {tuple(targets.shape)} does not match logits "
-                         f"{tuple(logits.shape)}")
+        raise ValueError(
+            f"mask shape {tuple(targets.shape)} does not match logits {tuple(logits.shape)}"
+        )
     pred = prob > threshold
     gt = targets > 0
     inter = (pred & gt).sum().item()

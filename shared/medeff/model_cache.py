@@ -55,8 +55,10 @@ def data_fingerprint(dataset: object) -> str:
         try:
             tensors = [t for i in range(len(dataset)) for t in dataset[i]]  # type: ignore[arg-type]
         except TypeError as err:
-            raise TypeError(f"cannot fingerprint a {type(dataset).__name__}: "
-                            "pass a Dataset with __len__ and __getitem__") from err
+            raise TypeError(
+                f"cannot fingerprint a {type(dataset).__name__}: "
+                "pass a Dataset with __len__ and __getitem__"
+            ) from err
     for t in tensors:
         t = torch.as_tensor(t)
         digest.update(f"{tuple(t.shape)}{t.dtype}".encode())
@@ -66,13 +68,13 @@ def data_fingerprint(dataset: object) -> str:
 
 def cache_key(name: str, config: Mapping[str, object]) -> str:
     """The cache key of ``train_cached(name, config, ...)`` (see the module docstring)."""
-    full = {"name": name, "config": dict(config), "fast": is_fast(),
-            "source": source_fingerprint()}
+    full = {"name": name, "config": dict(config), "fast": is_fast(), "source": source_fingerprint()}
     try:
         text = json.dumps(full, sort_keys=True)
     except TypeError as err:
-        raise TypeError(f"config of {name!r} must be JSON-serialisable "
-                        f"(numbers, strings, lists, dicts): {err}") from err
+        raise TypeError(
+            f"config of {name!r} must be JSON-serialisable (numbers, strings, lists, dicts): {err}"
+        ) from err
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -104,8 +106,10 @@ def train_cached(
             record = json.loads(meta.read_text(encoding="utf-8"))["record"]
             return model.eval(), dict(record) | {"cached": True}
         except Exception as err:  # unreadable weights or record: retrain, never crash
-            print(f"[medeff] ignoring a corrupt or stale cache entry {weights.name} ({err}); "
-                  "retraining")
+            print(
+                f"[medeff] ignoring a corrupt or stale cache entry {weights.name} ({err}); "
+                "retraining"
+            )
     record = dict(train(model))
     if cache:
         try:
@@ -113,8 +117,12 @@ def train_cached(
             tmp = weights.with_suffix(".tmp")
             torch.save(model.state_dict(), tmp)
             tmp.replace(weights)
-            meta.write_text(json.dumps({"name": name, "config": dict(config), "record": record},
-                                       indent=1, default=str), encoding="utf-8")
+            meta.write_text(
+                json.dumps(
+                    {"name": name, "config": dict(config), "record": record}, indent=1, default=str
+                ),
+                encoding="utf-8",
+            )
         except OSError as err:  # a read-only cache (e.g. the grading sandbox): train, don't store
             print(f"[medeff] cannot store {weights.name} in the cache ({err}); not cached")
     return model.eval(), record | {"cached": False}

@@ -42,8 +42,9 @@ def plot_tradeoff(
         if labels and name in labels:
             order = sorted(range(len(points)), key=lambda i: points[i])
             for (x, y), i in zip(pts, order, strict=True):
-                ax.annotate(labels[name][i], (x, y), textcoords="offset points",
-                            xytext=(4, 4), fontsize=8)
+                ax.annotate(
+                    labels[name][i], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8
+                )
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -79,8 +80,13 @@ def plot_latency_vs_macs(
     gx = math.exp(sum(math.log(m) for m in macs) / len(macs))
     gy = math.exp(sum(math.log(t) for t in latency_ms) / len(latency_ms))
     lo, hi = min(macs) / 2, max(macs) * 2
-    ax.plot([lo, hi], [gy * lo / gx, gy * hi / gx], "--", color="gray",
-            label="latency proportional to MACs")
+    ax.plot(
+        [lo, hi],
+        [gy * lo / gx, gy * hi / gx],
+        "--",
+        color="gray",
+        label="latency proportional to MACs",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("MACs per image")
@@ -91,8 +97,13 @@ def plot_latency_vs_macs(
     return ax
 
 
-def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[str] | None = None,
-                 *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    keys: Sequence[str] | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Training curves: one line per key of a :class:`medeff.training.History`.
 
     Explained in: lecture 01.

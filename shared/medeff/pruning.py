@@ -93,8 +93,11 @@ def bn_gammas(model: nn.Module) -> torch.Tensor:
 
     Explained in: lecture 04 ("Network slimming").
     """
-    gammas = [m.weight.detach().abs().flatten() for m in model.modules()
-              if isinstance(m, nn.BatchNorm2d) and m.weight is not None]
+    gammas = [
+        m.weight.detach().abs().flatten()
+        for m in model.modules()
+        if isinstance(m, nn.BatchNorm2d) and m.weight is not None
+    ]
     if not gammas:
         raise ValueError("the model has no BatchNorm2d layer with a scale (affine=True)")
     return torch.cat(gammas)
@@ -161,8 +164,9 @@ def sensitivity_scan(
     return result
 
 
-def global_magnitude_prune(model: nn.Module, sparsity: float,
-                           layers: dict[str, nn.Module] | None = None) -> nn.Module:
+def global_magnitude_prune(
+    model: nn.Module, sparsity: float, layers: dict[str, nn.Module] | None = None
+) -> nn.Module:
     """Mask the smallest-magnitude weights of all ``layers`` together (one global ranking).
 
     Uses ``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured``: each layer
@@ -178,12 +182,14 @@ def global_magnitude_prune(model: nn.Module, sparsity: float,
         raise ValueError(f"sparsity must satisfy 0 <= sparsity < 1, got {sparsity}")
     layers = prunable_layers(model) if layers is None else layers
     total = sum(m.weight.numel() for m in layers.values())
-    zeros = sum(int((m.weight == 0).sum()) for m in layers.values()
-                if hasattr(m, "weight_mask"))
+    zeros = sum(int((m.weight == 0).sum()) for m in layers.values() if hasattr(m, "weight_mask"))
     extra = round(sparsity * total) - zeros
     if extra > 0:
-        prune.global_unstructured([(m, "weight") for m in layers.values()],
-                                  pruning_method=prune.L1Unstructured, amount=extra)
+        prune.global_unstructured(
+            [(m, "weight") for m in layers.values()],
+            pruning_method=prune.L1Unstructured,
+            amount=extra,
+        )
     return model
 
 
@@ -195,8 +201,11 @@ def remove_masks(model: nn.Module) -> nn.Module:
     from torch.nn.utils import prune
 
     for module in model.modules():
-        for name in [n[: -len("_mask")] for n, _ in module.named_buffers(recurse=False)
-                     if n.endswith("_mask")]:
+        for name in [
+            n[: -len("_mask")]
+            for n, _ in module.named_buffers(recurse=False)
+            if n.endswith("_mask")
+        ]:
             prune.remove(module, name)
     return model
 
@@ -218,8 +227,10 @@ def _effective_state(model: nn.Module) -> dict[str, torch.Tensor]:
     state: dict[str, torch.Tensor] = {}
     for mname, module in model.named_modules():
         prefix = f"{mname}." if mname else ""
-        for name, t in [*module.named_parameters(recurse=False),
-                        *module.named_buffers(recurse=False)]:
+        for name, t in [
+            *module.named_parameters(recurse=False),
+            *module.named_buffers(recurse=False),
+        ]:
             if name.endswith("_mask"):
                 continue
             if name.endswith("_orig"):
@@ -258,12 +269,20 @@ def checkpoint_bytes(model: nn.Module) -> dict[str, int]:
                 m = t.reshape(t.shape[0], -1).to_sparse_csr()
             cols = m.col_indices()
             idx_dtype = torch.int16 if t.reshape(t.shape[0], -1).shape[1] <= 2**15 else torch.int32
-            csr[name] = {"shape": tuple(t.shape), "values": m.values().clone(),
-                         "cols": cols.to(idx_dtype), "rows": m.crow_indices().to(torch.int32)}
+            csr[name] = {
+                "shape": tuple(t.shape),
+                "values": m.values().clone(),
+                "cols": cols.to(idx_dtype),
+                "rows": m.crow_indices().to(torch.int32),
+            }
         else:
             csr[name] = t
-    return {"dense": _saved_bytes(state, False), "dense+gzip": _saved_bytes(state, True),
-            "csr": _saved_bytes(csr, False), "csr+gzip": _saved_bytes(csr, True)}
+    return {
+        "dense": _saved_bytes(state, False),
+        "dense+gzip": _saved_bytes(state, True),
+        "csr": _saved_bytes(csr, False),
+        "csr+gzip": _saved_bytes(csr, True),
+    }
 
 
 class SparseLinear(nn.Module):
@@ -290,9 +309,13 @@ class SparseLinear(nn.Module):
 
 
 # ---------------------------------------------------------------------------- structured
-def prune_channels(model: nn.Module, example_inputs: torch.Tensor, pruning_ratio: float,
-                   ignored_layers: Sequence[nn.Module] | None = None,
-                   importance: object | None = None) -> nn.Module:
+def prune_channels(
+    model: nn.Module,
+    example_inputs: torch.Tensor,
+    pruning_ratio: float,
+    ignored_layers: Sequence[nn.Module] | None = None,
+    importance: object | None = None,
+) -> nn.Module:
     """A copy of ``model`` with the fraction ``pruning_ratio`` of every layer's channels removed.
 
     torch-pruning's ``MetaPruner`` finds the coupled parameters (a conv's output filters,
@@ -315,9 +338,15 @@ def prune_channels(model: nn.Module, example_inputs: torch.Tensor, pruning_ratio
         lookup = dict(pruned.named_modules())
         ignored = [lookup[names[id(m)]] for m in ignored_layers]
     importance = importance or tp.importance.GroupMagnitudeImportance(
-        p=1, group_reduction="first", normalizer=None)
-    pruner = tp.pruner.MetaPruner(pruned, example_inputs, importance=importance,
-                                  pruning_ratio=pruning_ratio, ignored_layers=ignored)
+        p=1, group_reduction="first", normalizer=None
+    )
+    pruner = tp.pruner.MetaPruner(
+        pruned,
+        example_inputs,
+        importance=importance,
+        pruning_ratio=pruning_ratio,
+        ignored_layers=ignored,
+    )
     pruner.step()
     return pruned
 
@@ -346,9 +375,9 @@ def slim_channels(model: nn.Module, example_inputs: torch.Tensor, threshold: flo
     return slim
 
 
-def slimming_train_step(lam: float,
-                        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
-                        ) -> Callable[[nn.Module, Batch], torch.Tensor]:
+def slimming_train_step(
+    lam: float, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+) -> Callable[[nn.Module, Batch], torch.Tensor]:
     """A ``train_step`` for ``me.fit``: task loss + ``lam * sum |gamma|`` over all BatchNorm2d.
 
     The L1 penalty on the BatchNorm scaling factors of network slimming (Liu et al., ICCV
@@ -378,12 +407,17 @@ def seeded_loader(loader: Iterable[Batch], seed: int) -> Iterable[Batch]:
 
     if not isinstance(loader, DataLoader):
         return loader
-    return DataLoader(loader.dataset, batch_size=loader.batch_size, shuffle=True,
-                      generator=torch.Generator().manual_seed(seed))
+    return DataLoader(
+        loader.dataset,
+        batch_size=loader.batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
-def slimming_optimizer(model: nn.Module, lr: float, bn_lr_scale: float = 10.0
-                       ) -> torch.optim.Optimizer:
+def slimming_optimizer(
+    model: nn.Module, lr: float, bn_lr_scale: float = 10.0
+) -> torch.optim.Optimizer:
     """Adam with learning rate ``lr``, and ``bn_lr_scale * lr`` for the BatchNorm2d scales.
 
     Adam moves every parameter by at most about ``lr`` per step whatever the gradient, so
@@ -391,18 +425,27 @@ def slimming_optimizer(model: nn.Module, lr: float, bn_lr_scale: float = 10.0
     160 epochs with SGD); a larger step for the scaling factors lets it.
     Explained in: lecture 04 ("Network slimming").
     """
-    gammas = [m.weight for m in model.modules()
-              if isinstance(m, nn.BatchNorm2d) and m.weight is not None]
+    gammas = [
+        m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d) and m.weight is not None
+    ]
     ids = {id(p) for p in gammas}
     rest = [p for p in model.parameters() if id(p) not in ids]
-    return torch.optim.Adam([{"params": rest, "lr": lr},
-                             {"params": gammas, "lr": lr * bn_lr_scale}])
+    return torch.optim.Adam(
+        [{"params": rest, "lr": lr}, {"params": gammas, "lr": lr * bn_lr_scale}]
+    )
 
 
-def finetune(model: nn.Module, train_loader: Iterable[Batch], test_loader: Iterable[Batch], *,
-             steps: int, lr: float = 1e-3, seed: int = 0,
-             train_step: Callable[[nn.Module, Batch], torch.Tensor] | None = None,
-             eval_batches: int | None = None) -> dict:
+def finetune(
+    model: nn.Module,
+    train_loader: Iterable[Batch],
+    test_loader: Iterable[Batch],
+    *,
+    steps: int,
+    lr: float = 1e-3,
+    seed: int = 0,
+    train_step: Callable[[nn.Module, Batch], torch.Tensor] | None = None,
+    eval_batches: int | None = None,
+) -> dict:
     """Fine-tune ``model`` in place for ``steps`` batches (``me.fit``, Adam, cosine); evaluate.
 
     The batches come from :func:`seeded_loader` (order set by ``seed`` alone); the test
@@ -418,8 +461,16 @@ def finetune(model: nn.Module, train_loader: Iterable[Batch], test_loader: Itera
 
     set_seed(seed)
     start = time.perf_counter()
-    fit(model, seeded_loader(train_loader, seed), epochs=1, steps_per_epoch=steps, lr=lr,
-        train_step=train_step, progress=False, desc="fine-tune")
+    fit(
+        model,
+        seeded_loader(train_loader, seed),
+        epochs=1,
+        steps_per_epoch=steps,
+        lr=lr,
+        train_step=train_step,
+        progress=False,
+        desc="fine-tune",
+    )
     seconds = time.perf_counter() - start
     acc = evaluate(model, test_loader, {"accuracy": accuracy}, max_batches=eval_batches)["accuracy"]
     model.eval()
@@ -448,8 +499,10 @@ def seed_format_table(rows: Sequence[dict]) -> str:
     multiply and an add).
     Explained in: lecture 04 ("Network slimming").
     """
-    lines = [f"{'Model':<34} {'Test error (%)':>14} {'Parameters':>11} {'Pruned':>7} "
-             f"{'FLOPs':>10} {'Pruned':>7}"]
+    lines = [
+        f"{'Model':<34} {'Test error (%)':>14} {'Parameters':>11} {'Pruned':>7} "
+        f"{'FLOPs':>10} {'Pruned':>7}"
+    ]
     base: dict | None = None
     for row in rows:
         if row.get("baseline") or base is None:
@@ -458,8 +511,10 @@ def seed_format_table(rows: Sequence[dict]) -> str:
         p = row.get("params_pruned", None if same else 100 * (1 - row["params"] / base["params"]))
         f = row.get("flops_pruned", None if same else 100 * (1 - row["flops"] / base["flops"]))
         p_pruned, f_pruned = ("-" if v is None else f"{v:.1f}%" for v in (p, f))
-        lines.append(f"{row['model']:<34} {row['test_error']:>14.2f} {_si(row['params']):>11} "
-                     f"{p_pruned:>7} {row['flops']:>10.2e} {f_pruned:>7}")
+        lines.append(
+            f"{row['model']:<34} {row['test_error']:>14.2f} {_si(row['params']):>11} "
+            f"{p_pruned:>7} {row['flops']:>10.2e} {f_pruned:>7}"
+        )
     return "\n".join(lines)
 
 

@@ -27,10 +27,26 @@ import torch
 from torch import Tensor, nn
 
 __all__ = [
-    "quantize_params", "quantize", "dequantize", "fake_quantize_ste", "fake_quantize",
-    "quantization_mse", "OBSERVERS", "calibration_range", "FakeQuant", "QuantLayer",
-    "fold_batchnorm", "prepare_fake_quant", "calibrate", "out_of_place_residuals", "int8_pt2e",
-    "compile_frozen", "stored_bytes", "HOROWITZ_SOURCE", "HOROWITZ_45NM_PJ", "inference_energy_pj",
+    "quantize_params",
+    "quantize",
+    "dequantize",
+    "fake_quantize_ste",
+    "fake_quantize",
+    "quantization_mse",
+    "OBSERVERS",
+    "calibration_range",
+    "FakeQuant",
+    "QuantLayer",
+    "fold_batchnorm",
+    "prepare_fake_quant",
+    "calibrate",
+    "out_of_place_residuals",
+    "int8_pt2e",
+    "compile_frozen",
+    "stored_bytes",
+    "HOROWITZ_SOURCE",
+    "HOROWITZ_45NM_PJ",
+    "inference_energy_pj",
 ]
 
 
@@ -130,8 +146,15 @@ def _ranges(x: Tensor, axis: int | None) -> tuple[Tensor, Tensor]:
     return torch.aminmax(x.transpose(0, axis).reshape(x.shape[axis], -1), dim=1)
 
 
-def fake_quantize(x: Tensor, num_bits: int, *, symmetric: bool = False, axis: int | None = None,
-                  x_min: Tensor | float | None = None, x_max: Tensor | float | None = None) -> Tensor:
+def fake_quantize(
+    x: Tensor,
+    num_bits: int,
+    *,
+    symmetric: bool = False,
+    axis: int | None = None,
+    x_min: Tensor | float | None = None,
+    x_max: Tensor | float | None = None,
+) -> Tensor:
     """Quantize-dequantize ``x`` with a straight-through gradient; the general form.
 
     * asymmetric (default): unsigned ``[0, 2**b - 1]`` with a zero point, the range
@@ -168,10 +191,13 @@ def fake_quantize(x: Tensor, num_bits: int, *, symmetric: bool = False, axis: in
     if not symmetric:
         zp = torch.round(-lo / scale).clamp(0, qmax).to(torch.int32)
     if axis is None:
-        out = torch.fake_quantize_per_tensor_affine(xf, scale.reshape(()), zp.reshape(()), qmin, qmax)
+        out = torch.fake_quantize_per_tensor_affine(
+            xf, scale.reshape(()), zp.reshape(()), qmin, qmax
+        )
     else:
-        out = torch.fake_quantize_per_channel_affine(xf, scale.contiguous(), zp.contiguous(),
-                                                     axis, qmin, qmax)
+        out = torch.fake_quantize_per_channel_affine(
+            xf, scale.contiguous(), zp.contiguous(), axis, qmin, qmax
+        )
     return out.to(x.dtype)
 
 
@@ -188,9 +214,15 @@ def quantization_mse(x: Tensor, num_bits: int, **kwargs) -> float:
 OBSERVERS = ("minmax", "percentile", "mse")
 
 
-def calibration_range(samples: Tensor, num_bits: int, method: str = "minmax", *,
-                      symmetric: bool = False, percentile: float = 99.99,
-                      grid: int = 40) -> tuple[float, float]:
+def calibration_range(
+    samples: Tensor,
+    num_bits: int,
+    method: str = "minmax",
+    *,
+    symmetric: bool = False,
+    percentile: float = 99.99,
+    grid: int = 40,
+) -> tuple[float, float]:
     """Clipping range ``(x_min, x_max)`` for ``samples`` chosen by an observer ``method``.
 
     * ``"minmax"``: the smallest and largest value (no clipping; one outlier stretches the
@@ -212,8 +244,10 @@ def calibration_range(samples: Tensor, num_bits: int, method: str = "minmax", *,
         p = torch.tensor([1 - percentile / 100, percentile / 100])
         lo, hi = (float(v) for v in torch.quantile(x, p))
     elif method == "mse":
-        errors = [(quantization_mse(x, num_bits, symmetric=symmetric, x_min=a * lo,
-                                    x_max=a * hi), a) for a in torch.linspace(0.05, 1, grid).tolist()]
+        errors = [
+            (quantization_mse(x, num_bits, symmetric=symmetric, x_min=a * lo, x_max=a * hi), a)
+            for a in torch.linspace(0.05, 1, grid).tolist()
+        ]
         best = min(errors)[1]
         lo, hi = best * lo, best * hi
     return lo, hi
@@ -229,8 +263,16 @@ class FakeQuant(nn.Module):
     clipping range with :func:`calibration_range`. Explained in: lecture 05 (section 4, PTQ).
     """
 
-    def __init__(self, num_bits: int, *, symmetric: bool = False, axis: int | None = None,
-                 observer: str = "minmax", dynamic: bool = False, keep: int = 4096):
+    def __init__(
+        self,
+        num_bits: int,
+        *,
+        symmetric: bool = False,
+        axis: int | None = None,
+        observer: str = "minmax",
+        dynamic: bool = False,
+        keep: int = 4096,
+    ):
         super().__init__()
         self.num_bits, self.symmetric, self.axis = _check_bits(num_bits), symmetric, axis
         self.observer, self.dynamic, self.keep = observer, dynamic, keep
@@ -247,8 +289,9 @@ class FakeQuant(nn.Module):
             idx = torch.randint(flat.numel(), (min(self.keep, flat.numel()),))
             self._samples.append(torch.cat([flat[idx], flat.min().view(1), flat.max().view(1)]))
             return x
-        return fake_quantize(x, self.num_bits, symmetric=self.symmetric,
-                             x_min=self.x_min, x_max=self.x_max)
+        return fake_quantize(
+            x, self.num_bits, symmetric=self.symmetric, x_min=self.x_min, x_max=self.x_max
+        )
 
     def freeze(self) -> None:
         """End observation: set the clipping range from the observed samples."""
@@ -256,8 +299,9 @@ class FakeQuant(nn.Module):
             return
         if not self._samples:
             raise RuntimeError("FakeQuant saw no data: run calibration batches before freeze()")
-        lo, hi = calibration_range(torch.cat(self._samples), self.num_bits, self.observer,
-                                   symmetric=self.symmetric)
+        lo, hi = calibration_range(
+            torch.cat(self._samples), self.num_bits, self.observer, symmetric=self.symmetric
+        )
         self.x_min.fill_(lo)
         self.x_max.fill_(hi)
         self._samples, self.observing = [], False
@@ -276,12 +320,20 @@ class QuantLayer(nn.Module):
     int8 kernels). Explained in: lecture 05 (section 4, PTQ).
     """
 
-    def __init__(self, layer: nn.Conv2d | nn.Linear, weight_bits: int, act_bits: int, *,
-                 observer: str = "minmax", per_channel: bool = True):
+    def __init__(
+        self,
+        layer: nn.Conv2d | nn.Linear,
+        weight_bits: int,
+        act_bits: int,
+        *,
+        observer: str = "minmax",
+        per_channel: bool = True,
+    ):
         super().__init__()
         self.layer = layer
-        self.weight_q = FakeQuant(weight_bits, symmetric=True, axis=0 if per_channel else None,
-                                  dynamic=True)
+        self.weight_q = FakeQuant(
+            weight_bits, symmetric=True, axis=0 if per_channel else None, dynamic=True
+        )
         self.act_q = FakeQuant(act_bits, observer=observer)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -311,9 +363,15 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     return model
 
 
-def prepare_fake_quant(model: nn.Module, num_bits: int, *, act_bits: int | None = None,
-                       observer: str = "minmax", per_channel: bool = True,
-                       first_last_bits: int | None = 8) -> nn.Module:
+def prepare_fake_quant(
+    model: nn.Module,
+    num_bits: int,
+    *,
+    act_bits: int | None = None,
+    observer: str = "minmax",
+    per_channel: bool = True,
+    first_last_bits: int | None = 8,
+) -> nn.Module:
     """A BN-folded copy of ``model`` with every Conv2d/Linear wrapped in :class:`QuantLayer`.
 
     ``num_bits`` for weights, ``act_bits`` (default ``num_bits``) for activations. The first
@@ -323,8 +381,12 @@ def prepare_fake_quant(model: nn.Module, num_bits: int, *, act_bits: int | None 
     """
     act_bits = num_bits if act_bits is None else act_bits
     model = fold_batchnorm(model)
-    targets = [(parent, name, child) for parent in model.modules()
-               for name, child in parent.named_children() if isinstance(child, nn.Conv2d | nn.Linear)]
+    targets = [
+        (parent, name, child)
+        for parent in model.modules()
+        for name, child in parent.named_children()
+        if isinstance(child, nn.Conv2d | nn.Linear)
+    ]
     if not targets:
         raise ValueError("the model has no Conv2d or Linear layer to quantize")
     for i, (parent, name, child) in enumerate(targets):
@@ -378,16 +440,21 @@ def out_of_place_residuals(model: nn.Module) -> nn.Module:
         out = self.relu(self.bn2(self.conv2(out)))
         return nn.functional.relu(self.bn3(self.conv3(out)) + identity)
 
-    swaps = {resnet.BasicBlock: type("OutOfPlaceBasicBlock", (resnet.BasicBlock,), {"forward": basic}),
-             resnet.Bottleneck: type("OutOfPlaceBottleneck", (resnet.Bottleneck,), {"forward": bottleneck})}
+    swaps = {
+        resnet.BasicBlock: type("OutOfPlaceBasicBlock", (resnet.BasicBlock,), {"forward": basic}),
+        resnet.Bottleneck: type(
+            "OutOfPlaceBottleneck", (resnet.Bottleneck,), {"forward": bottleneck}
+        ),
+    }
     for m in model.modules():
         if type(m) in swaps:
             m.__class__ = swaps[type(m)]
     return model
 
 
-def int8_pt2e(model: nn.Module, example: Tensor, calibration: Iterable[Tensor], *,
-              dynamic_batch: bool = False) -> nn.Module:
+def int8_pt2e(
+    model: nn.Module, example: Tensor, calibration: Iterable[Tensor], *, dynamic_batch: bool = False
+) -> nn.Module:
     """A real int8 model through torchao's PT2E flow, not yet compiled.
 
     ``torch.export`` captures the graph, ``prepare_pt2e`` with the ``X86InductorQuantizer``
@@ -411,11 +478,12 @@ def int8_pt2e(model: nn.Module, example: Tensor, calibration: Iterable[Tensor], 
         if dynamic_batch:
             example = torch.cat([example, example]) if len(example) == 1 else example
             dynamic = ({0: torch.export.Dim("batch", min=1, max=1 << 16)},)
-        exported = torch.export.export(copy.deepcopy(model).eval(), (example,),
-                                       dynamic_shapes=dynamic).module()
+        exported = torch.export.export(
+            copy.deepcopy(model).eval(), (example,), dynamic_shapes=dynamic
+        ).module()
         prepared = prepare_pt2e(exported, quantizer)
         for x in calibration:  # a static graph takes example-sized chunks
-            for chunk in ([x] if dynamic_batch else x.split(len(example))):
+            for chunk in [x] if dynamic_batch else x.split(len(example)):
                 if dynamic_batch or len(chunk) == len(example):
                     prepared(chunk)
         # .eval()/.train() become no-ops instead of errors (me.evaluate calls them)
@@ -452,8 +520,12 @@ def stored_bytes(model: nn.Module) -> int:
     if isinstance(model, torch.fx.GraphModule):
         # only what the graph uses: convert_pt2e leaves the dead fp32 weights as attributes
         tensors = [_get_attr(model, n.target) for n in model.graph.nodes if n.op == "get_attr"]
-        tensors += [p for n in model.graph.nodes if n.op == "call_module"
-                    for p in model.get_submodule(n.target).state_dict(keep_vars=True).values()]
+        tensors += [
+            p
+            for n in model.graph.nodes
+            if n.op == "call_module"
+            for p in model.get_submodule(n.target).state_dict(keep_vars=True).values()
+        ]
     else:
         tensors = list(model.state_dict(keep_vars=True).values())
     for t in tensors:
@@ -464,8 +536,10 @@ def stored_bytes(model: nn.Module) -> int:
 
 
 # ------------------------------------------------------------------ energy (Horowitz 2014)
-HOROWITZ_SOURCE = ("M. Horowitz, \"Computing's energy problem (and what we can do about it)\", "
-                   "IEEE ISSCC 2014, pp. 10-14; 45 nm process, 0.9 V")
+HOROWITZ_SOURCE = (
+    'M. Horowitz, "Computing\'s energy problem (and what we can do about it)", '
+    "IEEE ISSCC 2014, pp. 10-14; 45 nm process, 0.9 V"
+)
 
 #: Energy per operation in picojoules, 45 nm (Horowitz, ISSCC 2014, as quoted in his
 #: table and in Han et al. 2016): (operation, data type) -> pJ. Memory reads are per
@@ -502,8 +576,10 @@ def inference_energy_pj(macs: int, params: int, dtype: str = "fp32") -> dict[str
     e = HOROWITZ_45NM_PJ
     bits = 32 if dtype == "fp32" else 8
     mac = e[("mult", dtype)] + e[("add", "fp32" if dtype == "fp32" else "int32")]
-    out = {"compute": macs * mac,
-           "SRAM reads": 2 * macs * e[("read", "SRAM 8KB")] * bits / 32,
-           "DRAM reads": params * e[("read", "DRAM")] * bits / 32}
+    out = {
+        "compute": macs * mac,
+        "SRAM reads": 2 * macs * e[("read", "SRAM 8KB")] * bits / 32,
+        "DRAM reads": params * e[("read", "DRAM")] * bits / 32,
+    }
     out["total"] = sum(out.values())
     return out

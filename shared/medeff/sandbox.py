@@ -73,17 +73,41 @@ INSTALL_HINT = (
 
 # Environment variables handed to the sandboxed kernel (everything else is dropped:
 # the grader's tokens, paths and session variables stay outside).
-_ENV_KEEP = {"PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ",
-             "NBGRADER_EXECUTION", "MPLBACKEND", "CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED",
-             "PYTHONUNBUFFERED", "PYTHONWARNINGS"}
+_ENV_KEEP = {
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_NUMERIC",
+    "TZ",
+    "NBGRADER_EXECUTION",
+    "MPLBACKEND",
+    "CUDA_VISIBLE_DEVICES",
+    "PYTHONHASHSEED",
+    "PYTHONUNBUFFERED",
+    "PYTHONWARNINGS",
+}
 _ENV_KEEP_PREFIXES = ("MEDEFF_", "OMP_", "MKL_", "OPENBLAS_", "KMP_")
 _ENV_DROP = {UNSANDBOXED_ENV, BWRAP_ENV, CACHE_ENV}
 
 # Read-only system paths (bound when present; merged-/usr symlinks are recreated).
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
-              "nsswitch.conf", "passwd", "group", "hosts", "mime.types", "fonts",
-              "alternatives", "matplotlibrc")
+_ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "hosts",
+    "mime.types",
+    "fonts",
+    "alternatives",
+    "matplotlibrc",
+)
 _SYS_DIRS = ("/sys/devices/system/cpu",)  # CPU topology for torch/OpenMP
 
 
@@ -104,14 +128,17 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """Defaults overridden by ``MEDEFF_SANDBOX_{MEMORY_GB,CPU_S,NPROC,TMP_MB}``."""
+
         def get(name: str, default: float) -> float:
             value = os.environ.get(f"MEDEFF_SANDBOX_{name}", "").strip()
             return float(value) if value else default
 
-        return cls(memory_bytes=int(get("MEMORY_GB", 8) * (1 << 30)),
-                   cpu_seconds=int(get("CPU_S", 900)),
-                   extra_processes=int(get("NPROC", 256)),
-                   tmp_bytes=int(get("TMP_MB", 1024) * (1 << 20)))
+        return cls(
+            memory_bytes=int(get("MEMORY_GB", 8) * (1 << 30)),
+            cpu_seconds=int(get("CPU_S", 900)),
+            extra_processes=int(get("NPROC", 256)),
+            tmp_bytes=int(get("TMP_MB", 1024) * (1 << 20)),
+        )
 
 
 def bwrap_path() -> str | None:
@@ -144,16 +171,30 @@ def _prlimit(limits: Limits) -> list[str]:
     """``prlimit`` in front of bwrap: limits that every sandboxed process inherits."""
     uid = NOBODY if _run_as_nobody() else os.getuid()
     nproc = _user_tasks(uid) + limits.extra_processes
-    return ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
-            f"--nproc={nproc}", f"--fsize={limits.tmp_bytes}", "--core=0", "--"]
+    return [
+        "prlimit",
+        f"--as={limits.memory_bytes}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--nproc={nproc}",
+        f"--fsize={limits.tmp_bytes}",
+        "--core=0",
+        "--",
+    ]
 
 
 def _drop_root() -> list[str]:
     """Root grades: inside the sandbox, become ``nobody`` (root ignores RLIMIT_NPROC)."""
     if not _run_as_nobody():
         return []
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-            "--inh-caps=-all", "--no-new-privs", "--"]
+    return [
+        "setpriv",
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--no-new-privs",
+        "--",
+    ]
 
 
 @functools.cache
@@ -185,9 +226,18 @@ def available() -> bool:
 
 def _namespaces() -> list[str]:
     if _run_as_nobody():  # real root: no user namespace; setpriv (needs these caps) drops to nobody
-        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                "--die-with-parent"]
+        return [
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+            "--die-with-parent",
+        ]
     return ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"]
 
 
@@ -236,11 +286,14 @@ def _base_args() -> list[str]:
 @functools.lru_cache(maxsize=16)
 def _python_paths(executable: str) -> tuple[str, ...]:
     """Folders the interpreter ``executable`` needs: its prefixes and ``sys.path``."""
-    code = ("import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix,"
-            " sys.base_exec_prefix, sys.executable, *sys.path]))")
+    code = (
+        "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix,"
+        " sys.base_exec_prefix, sys.executable, *sys.path]))"
+    )
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent"}
-    out = subprocess.run([executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True, timeout=60).stdout
+    out = subprocess.run(
+        [executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60
+    ).stdout
     paths = {executable, os.path.realpath(executable)}
     for p in json.loads(out):
         if p and os.path.exists(p):
@@ -273,18 +326,29 @@ def _masked_notebooks(workdir: Path) -> list[Path]:
     """Notebooks in the grading folder: while one runs, the file holds its hidden tests."""
     found = []
     for dirpath, dirnames, filenames in os.walk(workdir):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")] \
-            if len(Path(dirpath).relative_to(workdir).parts) < 3 else []
+        dirnames[:] = (
+            [d for d in dirnames if not d.startswith(".")]
+            if len(Path(dirpath).relative_to(workdir).parts) < 3
+            else []
+        )
         found += [Path(dirpath) / f for f in filenames if f.endswith(".ipynb")]
     return sorted(found)
 
 
 def kernel_env(env: Mapping[str, str]) -> dict[str, str]:
     """The environment a sandboxed kernel gets: a whitelist of ``env`` plus HOME=/tmp."""
-    keep = {k: v for k, v in env.items()
-            if (k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)) and k not in _ENV_DROP}
-    keep.update(HOME="/tmp", TMPDIR="/tmp", USER="student", LOGNAME="student",
-                MPLCONFIGDIR="/tmp/matplotlib")
+    keep = {
+        k: v
+        for k, v in env.items()
+        if (k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)) and k not in _ENV_DROP
+    }
+    keep.update(
+        HOME="/tmp",
+        TMPDIR="/tmp",
+        USER="student",
+        LOGNAME="student",
+        MPLCONFIGDIR="/tmp/matplotlib",
+    )
     return keep
 
 
@@ -340,9 +404,15 @@ def _usable(path: Path, *, is_dir: bool) -> bool:
     return bool(mode & 0o004) and (not is_dir or bool(mode & 0o001))
 
 
-def sandbox_command(cmd: Sequence[str], *, workdir: Path, private: Path,
-                    env: Mapping[str, str] | None = None, limits: Limits | None = None,
-                    protected: Sequence[Path] = ()) -> list[str]:
+def sandbox_command(
+    cmd: Sequence[str],
+    *,
+    workdir: Path,
+    private: Path,
+    env: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    protected: Sequence[Path] = (),
+) -> list[str]:
     """Wrap the kernel command ``cmd`` so it runs sandboxed in ``workdir``.
 
     ``private`` is a folder of this kernel only (its sockets and connection file; bound
@@ -364,9 +434,11 @@ def sandbox_command(cmd: Sequence[str], *, workdir: Path, private: Path,
     for p in _read_only_paths(_python_paths(cmd[0]), [*protected, str(workdir)]):
         ops.append((p, ["--ro-bind", p, p]))
     ops += _cache_mounts(env, kernel)
-    ops += [("/tmp", ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]),
-            (str(private), ["--bind", str(private), str(private)]),
-            (str(workdir), ["--bind", str(workdir), str(workdir)])]
+    ops += [
+        ("/tmp", ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]),
+        (str(private), ["--bind", str(private), str(private)]),
+        (str(workdir), ["--bind", str(workdir), str(workdir)]),
+    ]
     empty = private / "empty"
     empty.touch()
     ops += [(str(nb), ["--ro-bind", str(empty), str(nb)]) for nb in _masked_notebooks(workdir)]
@@ -390,6 +462,7 @@ def _give_to_nobody(workdir: Path, private: Path) -> None:
 
 
 # ------------------------------------------------------------------ jupyter / nbgrader glue
+
 
 class SandboxedKernelManager(AsyncKernelManager):
     """AsyncKernelManager whose kernel runs in the bubblewrap sandbox (IPC transport).
@@ -418,8 +491,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         launch = dict(self._launch_args or {})
         workdir = Path(launch.get("cwd") or os.getcwd())
         self.log.info("sandboxed kernel in %s", workdir)
-        return sandbox_command(cmd, workdir=workdir, private=Path(self._sandbox_dir),
-                               env=launch.get("env") or os.environ)
+        return sandbox_command(
+            cmd,
+            workdir=workdir,
+            private=Path(self._sandbox_dir),
+            env=launch.get("env") or os.environ,
+        )
 
     @property
     def kernel_spec(self):
@@ -447,8 +524,11 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         if unsandboxed():
             super().__init__(*args, **kwargs)
-            self.log.warning("%s=1: student code runs WITHOUT the sandbox, with your rights "
-                             "(it can read the gradebook and the hidden tests)", UNSANDBOXED_ENV)
+            self.log.warning(
+                "%s=1: student code runs WITHOUT the sandbox, with your rights "
+                "(it can read the gradebook and the hidden tests)",
+                UNSANDBOXED_ENV,
+            )
             return
         reason = problem()
         if reason:
@@ -554,16 +634,24 @@ def bench(n: int = 4, rounds: int = 2, assignment: str = "a0_counting_costs") ->
         for r in range(rounds):
             for sandboxed in (True, False) if r % 2 == 0 else (False, True):
                 start = time.perf_counter()
-                scores = course.autograde_submitted(copy, assignment, students, fast=True,
-                                                    sandbox=sandboxed)
+                scores = course.autograde_submitted(
+                    copy, assignment, students, fast=True, sandbox=sandboxed
+                )
                 seconds = time.perf_counter() - start
-                rows.append({"sandbox": sandboxed, "round": r, "seconds": seconds,
-                             "per_submission": seconds / n,
-                             "scores": sorted({(v.auto_score, v.auto_max)
-                                               for v in scores.values()})})
-                print(f"round {r} {'sandbox' if sandboxed else 'plain  '}: {seconds:6.1f} s, "
-                      f"{seconds / n:5.1f} s per submission, scores {rows[-1]['scores']}",
-                      flush=True)
+                rows.append(
+                    {
+                        "sandbox": sandboxed,
+                        "round": r,
+                        "seconds": seconds,
+                        "per_submission": seconds / n,
+                        "scores": sorted({(v.auto_score, v.auto_max) for v in scores.values()}),
+                    }
+                )
+                print(
+                    f"round {r} {'sandbox' if sandboxed else 'plain  '}: {seconds:6.1f} s, "
+                    f"{seconds / n:5.1f} s per submission, scores {rows[-1]['scores']}",
+                    flush=True,
+                )
     return rows
 
 
@@ -580,11 +668,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"sandbox ok: {bwrap_path()}, kernels run as {user}; limits {limits}")
     if args[:1] == ["bench"]:
         rows = bench(int(args[1]) if len(args) > 1 else 4)
-        mean = {m: sum(r["per_submission"] for r in rows if r["sandbox"] == m)
-                / sum(r["sandbox"] == m for r in rows) for m in (True, False)}
-        print(f"per submission: {mean[True]:.2f} s sandboxed, {mean[False]:.2f} s plain: "
-              f"overhead {100 * (mean[True] / mean[False] - 1):+.0f} % "
-              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        mean = {
+            m: sum(r["per_submission"] for r in rows if r["sandbox"] == m)
+            / sum(r["sandbox"] == m for r in rows)
+            for m in (True, False)
+        }
+        print(
+            f"per submission: {mean[True]:.2f} s sandboxed, {mean[False]:.2f} s plain: "
+            f"overhead {100 * (mean[True] / mean[False] - 1):+.0f} % "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        )
     return 0
 
 

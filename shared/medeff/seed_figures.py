@@ -32,7 +32,7 @@ class PopularModel:
     """One column of the slide "Popular DNN Models" (counts as plain numbers)."""
 
     name: str
-    top5_error: float | None   # ImageNet top-5 error in %, None for LeNet-5 (n/a)
+    top5_error: float | None  # ImageNet top-5 error in %, None for LeNet-5 (n/a)
     input_size: tuple[int, int]
     conv_layers: int
     conv_weights: float
@@ -49,20 +49,93 @@ class PopularModel:
 POPULAR_DNN_MODELS: dict[str, PopularModel] = {
     m.name: m
     for m in (
-        PopularModel("LeNet-5", None, (28, 28), 2, 2.6e3, 283e3, 2, 58e3, 58e3, 60e3, 341e3,
-                     "LeCun, Proc. IEEE 1998"),
-        PopularModel("AlexNet", 16.4, (227, 227), 5, 2.3e6, 666e6, 3, 58.6e6, 58.6e6, 61e6,
-                     724e6, "Krizhevsky, NeurIPS 2012"),
-        PopularModel("VGG-16", 7.4, (224, 224), 16, 14.7e6, 15.3e9, 3, 124e6, 124e6, 138e6,
-                     15.5e9, "Simonyan, ICLR 2015",
-                     note="the slide lists 16 conv layers; VGG-16 has 13 conv + 3 FC"),
-        PopularModel("GoogLeNet (v1)", 6.7, (224, 224), 21, 6.0e6, 1.43e9, 1, 1e6, 1e6, 7e6,
-                     1.43e9, "Szegedy, CVPR 2015", note="21 conv layers = depth"),
-        PopularModel("ResNet-50", 5.3, (224, 224), 49, 23.5e6, 3.86e9, 1, 2e6, 2e6, 25.5e6,
-                     3.9e9, "He, CVPR 2016"),
-        PopularModel("EfficientNet-B4", 3.7, (380, 380), 96, 14e6, 4.4e9, 65, 4.9e6, 4.9e6,
-                     19e6, 4.4e9, "Tan, ICML 2019",
-                     note="top-5 without multi-crop/ensemble; 64 of the 65 FC layers are SE"),
+        PopularModel(
+            "LeNet-5",
+            None,
+            (28, 28),
+            2,
+            2.6e3,
+            283e3,
+            2,
+            58e3,
+            58e3,
+            60e3,
+            341e3,
+            "LeCun, Proc. IEEE 1998",
+        ),
+        PopularModel(
+            "AlexNet",
+            16.4,
+            (227, 227),
+            5,
+            2.3e6,
+            666e6,
+            3,
+            58.6e6,
+            58.6e6,
+            61e6,
+            724e6,
+            "Krizhevsky, NeurIPS 2012",
+        ),
+        PopularModel(
+            "VGG-16",
+            7.4,
+            (224, 224),
+            16,
+            14.7e6,
+            15.3e9,
+            3,
+            124e6,
+            124e6,
+            138e6,
+            15.5e9,
+            "Simonyan, ICLR 2015",
+            note="the slide lists 16 conv layers; VGG-16 has 13 conv + 3 FC",
+        ),
+        PopularModel(
+            "GoogLeNet (v1)",
+            6.7,
+            (224, 224),
+            21,
+            6.0e6,
+            1.43e9,
+            1,
+            1e6,
+            1e6,
+            7e6,
+            1.43e9,
+            "Szegedy, CVPR 2015",
+            note="21 conv layers = depth",
+        ),
+        PopularModel(
+            "ResNet-50",
+            5.3,
+            (224, 224),
+            49,
+            23.5e6,
+            3.86e9,
+            1,
+            2e6,
+            2e6,
+            25.5e6,
+            3.9e9,
+            "He, CVPR 2016",
+        ),
+        PopularModel(
+            "EfficientNet-B4",
+            3.7,
+            (380, 380),
+            96,
+            14e6,
+            4.4e9,
+            65,
+            4.9e6,
+            4.9e6,
+            19e6,
+            4.4e9,
+            "Tan, ICML 2019",
+            note="top-5 without multi-crop/ensemble; 64 of the 65 FC layers are SE",
+        ),
     )
 }
 
@@ -73,7 +146,7 @@ class ModelSize:
 
     name: str
     params: float
-    macs: float   # the slide's column says "FLOPs"; the values are multiply-accumulates
+    macs: float  # the slide's column says "FLOPs"; the values are multiply-accumulates
 
 
 MODEL_SIZES: dict[str, ModelSize] = {
@@ -164,9 +237,9 @@ NETWORK_SLIMMING: dict[str, tuple[SlimmingRow, ...]] = {
 # The slide "AlexNet to AlphaGo Zero: a 300,000x increase in compute" (after D. Amodei and
 # D. Hernandez, "AI and Compute", OpenAI, 2018): training compute of the largest runs.
 COMPUTE_GROWTH = {
-    "from": ("AlexNet", 2012.75),        # ImageNet 2012 / NeurIPS 2012
-    "to": ("AlphaGo Zero", 2017.8),      # Nature, October 2017
-    "factor": 300_000.0,                 # the slide's "300,000x"
-    "doubling_months": 3.4,              # the post's fitted doubling time
+    "from": ("AlexNet", 2012.75),  # ImageNet 2012 / NeurIPS 2012
+    "to": ("AlphaGo Zero", 2017.8),  # Nature, October 2017
+    "factor": 300_000.0,  # the slide's "300,000x"
+    "doubling_months": 3.4,  # the post's fitted doubling time
 }
 """Explained in: lecture 00 ("The compute trend")."""

@@ -191,8 +191,9 @@ def fit(
             raise ValueError("the training loader yielded no batches")
         record = {"train_loss": loss_sum / seen, "epoch_seconds": time.perf_counter() - start}
         if val_loader is not None:
-            val = evaluate(model, val_loader, metrics, loss_fn if train_step is None else None,
-                           device=device)
+            val = evaluate(
+                model, val_loader, metrics, loss_fn if train_step is None else None, device=device
+            )
             record.update({f"val_{k}": v for k, v in val.items()})
         history.add(**record)
     bar.close()

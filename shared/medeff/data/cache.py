@@ -37,8 +37,10 @@ def cache_path(kind: str, version: int, params: Mapping[str, object]) -> Path:
 
 
 def _meta(kind: str, version: int, params: Mapping[str, object]) -> str:
-    return json.dumps({"kind": kind, "version": version,
-                       "params": {k: params[k] for k in sorted(params)}}, sort_keys=True)
+    return json.dumps(
+        {"kind": kind, "version": version, "params": {k: params[k] for k in sorted(params)}},
+        sort_keys=True,
+    )
 
 
 def load_cached(path: Path, meta: str, keys: tuple[str, ...] = ()) -> dict[str, np.ndarray] | None:
@@ -73,9 +75,13 @@ def save_cached(path: Path, meta: str, arrays: Mapping[str, np.ndarray]) -> None
             os.remove(tmp)
 
 
-def cached(kind: str, version: int, params: Mapping[str, object],
-           build: Callable[[], Mapping[str, np.ndarray]],
-           keys: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+def cached(
+    kind: str,
+    version: int,
+    params: Mapping[str, object],
+    build: Callable[[], Mapping[str, np.ndarray]],
+    keys: tuple[str, ...] = (),
+) -> dict[str, np.ndarray]:
     """Load ``kind`` from the cache or ``build()`` it and store it; return the arrays.
 
     ``keys`` lists arrays that must be present for a cache file to count as valid.

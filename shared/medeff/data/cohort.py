@@ -35,8 +35,9 @@ def case_seed(seed: int, index: int) -> int:
     return seed * 100_003 + index
 
 
-def phantom_cohort(n_cases: int = DEFAULT_CASES, seed: int = 0, depth: int = 32,
-                   size: int = 96) -> dict[str, np.ndarray]:
+def phantom_cohort(
+    n_cases: int = DEFAULT_CASES, seed: int = 0, depth: int = 32, size: int = 96
+) -> dict[str, np.ndarray]:
     """``n_cases`` phantom cases as arrays, generated once and then read from the cache.
 
     Returns ``{"images": int16 (N, depth, size, size) in HU, "labels": uint8 (N, ...)
@@ -58,16 +59,17 @@ def phantom_cohort(n_cases: int = DEFAULT_CASES, seed: int = 0, depth: int = 32,
         return {"images": images, "labels": labels, "case_seeds": seeds}
 
     params = {"n": n_cases, "seed": seed, "depth": depth, "size": size}
-    arrays = cached("phantom", PHANTOM_VERSION, params, build,
-                    keys=("images", "labels", "case_seeds"))
+    arrays = cached(
+        "phantom", PHANTOM_VERSION, params, build, keys=("images", "labels", "case_seeds")
+    )
     if arrays["images"].shape != (n_cases, depth, size, size):  # stale file of another shape
         arrays = {k: np.asarray(v) for k, v in build().items()}
     return arrays
 
 
-def split_cases(n_cases: int, seed: int = 0,
-                fractions: tuple[float, float, float] = SPLIT_FRACTIONS
-                ) -> dict[str, np.ndarray]:
+def split_cases(
+    n_cases: int, seed: int = 0, fractions: tuple[float, float, float] = SPLIT_FRACTIONS
+) -> dict[str, np.ndarray]:
     """Case indices of the train/val/test split: disjoint, every case in exactly one.
 
     All slices of a case go to the same split, so no patient leaks between training and
@@ -84,5 +86,8 @@ def split_cases(n_cases: int, seed: int = 0,
     n_train = n_cases - n_val - n_test
     if n_train < 1:
         raise ValueError(f"{n_cases} cases are too few for the split {fractions}")
-    return {"train": np.sort(order[:n_train]), "val": np.sort(order[n_train:n_train + n_val]),
-            "test": np.sort(order[n_train + n_val:])}
+    return {
+        "train": np.sort(order[:n_train]),
+        "val": np.sort(order[n_train : n_train + n_val]),
+        "test": np.sort(order[n_train + n_val :]),
+    }

@@ -69,8 +69,14 @@ class SliceDataset(Dataset):
     tell where item ``i`` came from. Explained in: lecture A, "Segmentation tasks".
     """
 
-    def __init__(self, images: Sequence[np.ndarray], labels: Sequence[np.ndarray], task: str,
-                 keep: str = "target", case_ids: Sequence[int] | None = None):
+    def __init__(
+        self,
+        images: Sequence[np.ndarray],
+        labels: Sequence[np.ndarray],
+        task: str,
+        keep: str = "target",
+        case_ids: Sequence[int] | None = None,
+    ):
         spec = _task(task)
         if keep not in ("target", "organ", "all"):
             raise ValueError(f"keep must be 'target', 'organ' or 'all', got {keep!r}")
@@ -80,8 +86,10 @@ class SliceDataset(Dataset):
         xs, ys, cids, sids = [], [], [], []
         for cid, img, lab in zip(case_ids, images, labels, strict=True):
             if img.shape != lab.shape or img.ndim != 3:
-                raise ValueError(f"case {cid}: image {img.shape} and labels {lab.shape} must "
-                                 "be matching (Z, H, W) volumes")
+                raise ValueError(
+                    f"case {cid}: image {img.shape} and labels {lab.shape} must "
+                    "be matching (Z, H, W) volumes"
+                )
             target = binary_target(lab, task)
             if keep == "target":
                 sel = np.flatnonzero(target.reshape(len(target), -1).any(1))
@@ -106,8 +114,9 @@ class SliceDataset(Dataset):
         return self.x[i], self.y[i]
 
 
-def phantom_task_volumes(task: str, n_cases: int = DEFAULT_CASES, seed: int = 0
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def phantom_task_volumes(
+    task: str, n_cases: int = DEFAULT_CASES, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Phantom cohort (cached) as (HU images, labels in the task's LiTS/KiTS convention)."""
     spec = _task(task)
     cohort = phantom_cohort(n_cases, seed)
@@ -115,10 +124,15 @@ def phantom_task_volumes(task: str, n_cases: int = DEFAULT_CASES, seed: int = 0
     return cohort["images"], view(cohort["labels"])
 
 
-def segmentation_datasets(task: str = "liver", seed: int = 0, *, n_cases: int = DEFAULT_CASES,
-                          keep: str = "target", eval_keep: str = "target",
-                          cases: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None
-                          ) -> tuple[SliceDataset, SliceDataset, SliceDataset]:
+def segmentation_datasets(
+    task: str = "liver",
+    seed: int = 0,
+    *,
+    n_cases: int = DEFAULT_CASES,
+    keep: str = "target",
+    eval_keep: str = "target",
+    cases: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
+) -> tuple[SliceDataset, SliceDataset, SliceDataset]:
     """Train/val/test :class:`SliceDataset` split by case (no case in two splits).
 
     ``cases=(images, labels)`` uses your own volumes (e.g. from :func:`load_lits_case`,
@@ -130,27 +144,43 @@ def segmentation_datasets(task: str = "liver", seed: int = 0, *, n_cases: int = 
     out = []
     for name in ("train", "val", "test"):
         idx = split[name]
-        out.append(SliceDataset([images[i] for i in idx], [labels[i] for i in idx], task,
-                                keep if name == "train" else eval_keep, case_ids=idx))
+        out.append(
+            SliceDataset(
+                [images[i] for i in idx],
+                [labels[i] for i in idx],
+                task,
+                keep if name == "train" else eval_keep,
+                case_ids=idx,
+            )
+        )
     return out[0], out[1], out[2]
 
 
-def segmentation_loaders(task: str = "liver", batch_size: int = 16, seed: int = 0, *,
-                         n_cases: int = DEFAULT_CASES, keep: str = "target",
-                         eval_keep: str = "target",
-                         cases: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None
-                         ) -> tuple[DataLoader, DataLoader, DataLoader]:
+def segmentation_loaders(
+    task: str = "liver",
+    batch_size: int = 16,
+    seed: int = 0,
+    *,
+    n_cases: int = DEFAULT_CASES,
+    keep: str = "target",
+    eval_keep: str = "target",
+    cases: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
+) -> tuple[DataLoader, DataLoader, DataLoader]:
     """Loaders of :func:`segmentation_datasets`: ``x`` float32 (B, 1, H, W) in [-1, 1],
     ``y`` int64 (B, H, W) in {0, 1}. Train shuffles with a generator seeded by ``seed``;
     val/test keep slice order, as :func:`segmentation_metrics` needs.
 
     Explained in: lecture A, "Segmentation tasks".
     """
-    train, val, test = segmentation_datasets(task, seed, n_cases=n_cases, keep=keep,
-                                             eval_keep=eval_keep, cases=cases)
+    train, val, test = segmentation_datasets(
+        task, seed, n_cases=n_cases, keep=keep, eval_keep=eval_keep, cases=cases
+    )
     gen = torch.Generator().manual_seed(seed)
-    return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen),
-            DataLoader(val, batch_size=batch_size), DataLoader(test, batch_size=batch_size))
+    return (
+        DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen),
+        DataLoader(val, batch_size=batch_size),
+        DataLoader(test, batch_size=batch_size),
+    )
 
 
 @dataclass(frozen=True)
@@ -165,8 +195,9 @@ class CaseScores:
     pred_voxels: int
 
 
-def case_scores(pred: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tensor,
-                case_ids: Sequence[int]) -> list[CaseScores]:
+def case_scores(
+    pred: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tensor, case_ids: Sequence[int]
+) -> list[CaseScores]:
     """Scores per case from binary predictions and targets (S, H, W) of slices tagged by
     ``case_ids`` (S,). Counts are pooled over each case's slices.
 
@@ -186,8 +217,9 @@ def case_scores(pred: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tens
             out.append(CaseScores(int(c), float("nan"), float("nan"), float("nan"), ng, np_))
             continue
         union = np_ + ng - tp
-        out.append(CaseScores(int(c), 2 * tp / (np_ + ng), 1 - tp / union, (np_ - ng) / ng,
-                              ng, np_))
+        out.append(
+            CaseScores(int(c), 2 * tp / (np_ + ng), 1 - tp / union, (np_ - ng) / ng, ng, np_)
+        )
     return out
 
 
@@ -196,14 +228,21 @@ def summarize(scores: Sequence[CaseScores]) -> dict[str, float]:
     valid = [s for s in scores if s.gt_voxels > 0]
     if not valid:
         return {"dice": float("nan"), "voe": float("nan"), "rvd": float("nan"), "cases": 0}
-    return {"dice": float(np.mean([s.dice for s in valid])),
-            "voe": float(np.mean([s.voe for s in valid])),
-            "rvd": float(np.mean([s.rvd for s in valid])), "cases": len(valid)}
+    return {
+        "dice": float(np.mean([s.dice for s in valid])),
+        "voe": float(np.mean([s.voe for s in valid])),
+        "rvd": float(np.mean([s.rvd for s in valid])),
+        "cases": len(valid),
+    }
 
 
 @torch.no_grad()
-def predict_masks(model: nn.Module, loader: DataLoader, threshold: float = THRESHOLD,
-                  device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def predict_masks(
+    model: nn.Module,
+    loader: DataLoader,
+    threshold: float = THRESHOLD,
+    device: str | torch.device = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Binary predictions (foreground probability > ``threshold``) and targets of a loader."""
     preds, tgts = [], []
     with eval_mode(model):
@@ -216,8 +255,12 @@ def predict_masks(model: nn.Module, loader: DataLoader, threshold: float = THRES
     return torch.cat(preds), torch.cat(tgts)
 
 
-def segmentation_metrics(model: nn.Module, loader: DataLoader, threshold: float = THRESHOLD,
-                         device: str | torch.device = "cpu") -> dict:
+def segmentation_metrics(
+    model: nn.Module,
+    loader: DataLoader,
+    threshold: float = THRESHOLD,
+    device: str | torch.device = "cpu",
+) -> dict:
     """Case-study evaluation of ``model`` on a val/test loader of :class:`SliceDataset`.
 
     Returns ``{"dice", "voe", "rvd", "cases", "per_case": [CaseScores, ...]}``: per-case
@@ -227,11 +270,15 @@ def segmentation_metrics(model: nn.Module, loader: DataLoader, threshold: float 
     """
     ds = loader.dataset
     if not isinstance(ds, SliceDataset):
-        raise TypeError("segmentation_metrics needs a loader over a SliceDataset "
-                        "(it must know which case each slice belongs to)")
+        raise TypeError(
+            "segmentation_metrics needs a loader over a SliceDataset "
+            "(it must know which case each slice belongs to)"
+        )
     if not isinstance(loader.sampler, SequentialSampler):
-        raise ValueError("use an unshuffled loader (the val/test loaders of "
-                         "segmentation_loaders): slices are matched to cases by order")
+        raise ValueError(
+            "use an unshuffled loader (the val/test loaders of "
+            "segmentation_loaders): slices are matched to cases by order"
+        )
     pred, tgt = predict_masks(model, loader, threshold, device)
     scores = case_scores(pred, tgt, ds.case_ids)
     return {**summarize(scores), "per_case": scores}

@@ -38,37 +38,47 @@ def load_medmnist_npz(path: str | Path) -> dict[str, np.ndarray]:
     Returns the six arrays ``{train,val,test}_{images,labels}``: images uint8
     N x S x S (or N x S x S x 3), labels N x 1. Explained in: lecture A.
     """
-    p = _require_file(path, "a MedMNIST .npz with keys train_images, train_labels, "
-                            "val_images, val_labels, test_images, test_labels")
+    p = _require_file(
+        path,
+        "a MedMNIST .npz with keys train_images, train_labels, "
+        "val_images, val_labels, test_images, test_labels",
+    )
     try:
         with np.load(p, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise DataFileError(f"{p}: not a readable .npz file ({err}); expected a MedMNIST "
-                            "archive with train_images, train_labels, ...") from err
+        raise DataFileError(
+            f"{p}: not a readable .npz file ({err}); expected a MedMNIST "
+            "archive with train_images, train_labels, ..."
+        ) from err
     out = {}
     for split in MEDMNIST_SPLITS:
         ik, lk = f"{split}_images", f"{split}_labels"
         missing = [k for k in (ik, lk) if k not in arrays]
         if missing:
-            raise DataFileError(f"{p}: missing key(s) {missing}; a MedMNIST .npz has "
-                                f"{[f'{s}_{t}' for s in MEDMNIST_SPLITS for t in ('images', 'labels')]},"
-                                f" found {sorted(arrays)}")
+            raise DataFileError(
+                f"{p}: missing key(s) {missing}; a MedMNIST .npz has "
+                f"{[f'{s}_{t}' for s in MEDMNIST_SPLITS for t in ('images', 'labels')]},"
+                f" found {sorted(arrays)}"
+            )
         images, labels = arrays[ik], arrays[lk]
         if images.ndim not in (3, 4) or images.shape[1] != images.shape[2]:
-            raise DataFileError(f"{p}: {ik} has shape {images.shape}; expected N x S x S "
-                                "(or N x S x S x 3)")
+            raise DataFileError(
+                f"{p}: {ik} has shape {images.shape}; expected N x S x S (or N x S x S x 3)"
+            )
         if labels.reshape(len(labels), -1).shape != (len(images), 1):
-            raise DataFileError(f"{p}: {lk} has shape {labels.shape}; expected "
-                                f"({len(images)}, 1) to match {ik}")
+            raise DataFileError(
+                f"{p}: {lk} has shape {labels.shape}; expected ({len(images)}, 1) to match {ik}"
+            )
         out[ik] = images.astype(np.uint8, copy=False)
         out[lk] = labels.reshape(-1, 1).astype(np.int64)
     return out
 
 
 # ---------------------------------------------------------------------------- NIfTI
-def load_nifti(path: str | Path, what: str = "a NIfTI volume (.nii or .nii.gz)"
-               ) -> tuple[np.ndarray, tuple[float, ...]]:
+def load_nifti(
+    path: str | Path, what: str = "a NIfTI volume (.nii or .nii.gz)"
+) -> tuple[np.ndarray, tuple[float, ...]]:
     """Array and voxel spacing (in the file's axis order) of a NIfTI file, via nibabel.
 
     Explained in: lecture A, "Pointing the loaders at real data".
@@ -90,17 +100,20 @@ def load_nifti(path: str | Path, what: str = "a NIfTI volume (.nii or .nii.gz)"
 
 def _check_labels(p: Path, labels: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
     if labels.shape != image_shape:
-        raise DataFileError(f"{p}: segmentation shape {labels.shape} does not match the "
-                            f"image shape {image_shape}")
+        raise DataFileError(
+            f"{p}: segmentation shape {labels.shape} does not match the image shape {image_shape}"
+        )
     values = np.unique(labels)
     if not np.isin(values, (0, 1, 2)).all():
-        raise DataFileError(f"{p}: label values {values.tolist()}; expected 0 background, "
-                            "1 organ, 2 tumour")
+        raise DataFileError(
+            f"{p}: label values {values.tolist()}; expected 0 background, 1 organ, 2 tumour"
+        )
     return labels.astype(np.uint8)
 
 
-def load_lits_case(folder: str | Path, index: int
-                   ) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
+def load_lits_case(
+    folder: str | Path, index: int
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
     """LiTS case ``index`` from ``folder/volume-N.nii`` and ``folder/segmentation-N.nii``.
 
     nibabel gives (512, 512, Z); this returns ``(image float32 (Z, H, W) in HU, labels
@@ -115,13 +128,15 @@ def load_lits_case(folder: str | Path, index: int
     vol, zooms = load_nifti(paths[0], "a LiTS CT volume (volume-N.nii, HU)")
     seg, _ = load_nifti(paths[1], "a LiTS segmentation (segmentation-N.nii, labels 0/1/2)")
     image = np.ascontiguousarray(np.transpose(vol, (2, 1, 0)), dtype=np.float32)
-    labels = _check_labels(paths[1], np.ascontiguousarray(np.transpose(seg, (2, 1, 0))),
-                           image.shape)
+    labels = _check_labels(
+        paths[1], np.ascontiguousarray(np.transpose(seg, (2, 1, 0))), image.shape
+    )
     return image, labels, (zooms[2], zooms[1], zooms[0])
 
 
-def load_kits_case(case_folder: str | Path
-                   ) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
+def load_kits_case(
+    case_folder: str | Path,
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
     """KiTS19 case from ``case_XXXXX/imaging.nii.gz`` and ``segmentation.nii.gz``.
 
     KiTS19 arrays are already (Z, H, W); returns ``(image float32 HU, labels uint8 with
@@ -129,8 +144,9 @@ def load_kits_case(case_folder: str | Path
     """
     folder = Path(case_folder).expanduser()
     vol, zooms = load_nifti(folder / "imaging.nii.gz", "a KiTS19 CT volume (imaging.nii.gz)")
-    seg, _ = load_nifti(folder / "segmentation.nii.gz",
-                        "a KiTS19 segmentation (segmentation.nii.gz, labels 0/1/2)")
+    seg, _ = load_nifti(
+        folder / "segmentation.nii.gz", "a KiTS19 segmentation (segmentation.nii.gz, labels 0/1/2)"
+    )
     image = np.asarray(vol, dtype=np.float32)
     labels = _check_labels(folder / "segmentation.nii.gz", np.asarray(seg), image.shape)
     return image, labels, (zooms[0], zooms[1], zooms[2])
@@ -153,8 +169,7 @@ def _dicom_files(source: str | Path | list) -> list[Path]:
     return files
 
 
-def load_dicom_series(source: str | Path | list
-                      ) -> tuple[np.ndarray, tuple[float, float, float]]:
+def load_dicom_series(source: str | Path | list) -> tuple[np.ndarray, tuple[float, float, float]]:
     """A CT series from a folder of DICOM files (or a list of files, or one file).
 
     Slices are sorted along the slice normal by ImagePositionPatient (InstanceNumber when
@@ -172,19 +187,31 @@ def load_dicom_series(source: str | Path | list
         try:
             ds = pydicom.dcmread(f)
             pixels = ds.pixel_array.astype(np.float32)
-        except (InvalidDicomError, OSError, EOFError, ValueError, AttributeError,
-                KeyError, TypeError) as err:
-            raise DataFileError(f"{f}: not a readable DICOM image ({err}); expected one CT "
-                                "slice with pixel data") from err
+        except (
+            InvalidDicomError,
+            OSError,
+            EOFError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            TypeError,
+        ) as err:
+            raise DataFileError(
+                f"{f}: not a readable DICOM image ({err}); expected one CT slice with pixel data"
+            ) from err
         if pixels.ndim != 2:
             raise DataFileError(f"{f}: pixel data of shape {pixels.shape}; expected one 2-D slice")
-        hu = pixels * float(getattr(ds, "RescaleSlope", 1.0) or 1.0) \
-            + float(getattr(ds, "RescaleIntercept", 0.0) or 0.0)
+        hu = pixels * float(getattr(ds, "RescaleSlope", 1.0) or 1.0) + float(
+            getattr(ds, "RescaleIntercept", 0.0) or 0.0
+        )
         pos = getattr(ds, "ImagePositionPatient", None)
         orient = getattr(ds, "ImageOrientationPatient", None)
         if pos is not None:
-            normal = (np.cross(np.asarray(orient[:3], float), np.asarray(orient[3:], float))
-                      if orient is not None else np.array([0.0, 0.0, 1.0]))
+            normal = (
+                np.cross(np.asarray(orient[:3], float), np.asarray(orient[3:], float))
+                if orient is not None
+                else np.array([0.0, 0.0, 1.0])
+            )
             key = float(np.dot(normal, np.asarray(pos, float)))
         else:
             key = float(getattr(ds, "InstanceNumber", len(slices)))
@@ -211,6 +238,5 @@ def resize_volume(volume: np.ndarray, size: int, labels: bool = False) -> np.nda
     if labels:
         y = F.interpolate(x, size=(size, size), mode="nearest")
         return y[:, 0].numpy().astype(np.uint8)
-    y = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
-                      antialias=True)
+    y = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     return y[:, 0].numpy()

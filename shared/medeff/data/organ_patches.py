@@ -25,8 +25,16 @@ from .cohort import DEFAULT_CASES, phantom_cohort, single_thread, split_cases
 from .loaders import load_medmnist_npz
 from .phantom import LABELS, PHANTOM_VERSION
 
-ORGAN_CLASSES: list[str] = ["liver", "spleen", "kidney-left", "kidney-right", "aorta",
-                            "vertebra", "bowel-gas", "muscle"]
+ORGAN_CLASSES: list[str] = [
+    "liver",
+    "spleen",
+    "kidney-left",
+    "kidney-right",
+    "aorta",
+    "vertebra",
+    "bowel-gas",
+    "muscle",
+]
 PATCH_WINDOW = (-160.0, 240.0)
 PATCHES_VERSION = 2
 FAST_TRAIN, FAST_EVAL = 3000, 800
@@ -38,7 +46,7 @@ def _organ_masks(labels: np.ndarray) -> list[np.ndarray]:
     """Masks (Z, H, W), one per class of ORGAN_CLASSES, for one case."""
     W = labels.shape[-1]
     left_half = np.zeros(labels.shape, dtype=bool)
-    left_half[..., W // 2:] = True  # patient's left is the image's right
+    left_half[..., W // 2 :] = True  # patient's left is the image's right
     kidney = (labels == LABELS["kidney"]) | (labels == LABELS["kidney_tumor"])
     return [
         (labels == LABELS["liver"]) | (labels == LABELS["liver_tumor"]),
@@ -52,8 +60,9 @@ def _organ_masks(labels: np.ndarray) -> list[np.ndarray]:
     ]
 
 
-def _boxes_for_case(labels: np.ndarray, rng: np.random.Generator
-                    ) -> tuple[list[list[float]], list[int]]:
+def _boxes_for_case(
+    labels: np.ndarray, rng: np.random.Generator
+) -> tuple[list[list[float]], list[int]]:
     """roi_align boxes ``[slice, x0, y0, x1, y1]`` (jittered, enlarged organ bounding boxes)."""
     boxes, targets = [], []
     for cls, mask in enumerate(_organ_masks(labels)):
@@ -67,14 +76,14 @@ def _boxes_for_case(labels: np.ndarray, rng: np.random.Generator
                 side = max(y1 - y0, x1 - x0) * rng.uniform(1.0, 2.0) + 3
                 cy = (y0 + y1) / 2 + rng.uniform(-0.3, 0.3) * side
                 cx = (x0 + x1) / 2 + rng.uniform(-0.3, 0.3) * side
-                boxes.append([float(z), cx - side / 2, cy - side / 2,
-                              cx + side / 2, cy + side / 2])
+                boxes.append([float(z), cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
                 targets.append(cls)
     return boxes, targets
 
 
-def _patches_from_cases(images: np.ndarray, labels: np.ndarray, size: int,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _patches_from_cases(
+    images: np.ndarray, labels: np.ndarray, size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = PATCH_WINDOW
     out_x, out_y = [], []
     for i in range(len(images)):
@@ -83,8 +92,9 @@ def _patches_from_cases(images: np.ndarray, labels: np.ndarray, size: int,
             continue
         b = torch.tensor(boxes, dtype=torch.float32)
         vol = torch.from_numpy(((images[i].astype(np.float32) - lo) / (hi - lo)).clip(0, 1))
-        crops = roi_align(vol[:, None], b, output_size=size, spatial_scale=1.0,
-                          sampling_ratio=2, aligned=True)[:, 0]
+        crops = roi_align(
+            vol[:, None], b, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True
+        )[:, 0]
         out_x.append(np.round(crops.numpy() * 255).astype(np.uint8))
         out_y.append(np.asarray(targets, dtype=np.int64))
     x = np.concatenate(out_x) if out_x else np.zeros((0, size, size), np.uint8)
@@ -93,8 +103,9 @@ def _patches_from_cases(images: np.ndarray, labels: np.ndarray, size: int,
     return x[order], y[order].reshape(-1, 1)
 
 
-def organ_patches(size: int = 28, seed: int = 0, *, n_cases: int = DEFAULT_CASES
-                  ) -> dict[str, np.ndarray]:
+def organ_patches(
+    size: int = 28, seed: int = 0, *, n_cases: int = DEFAULT_CASES
+) -> dict[str, np.ndarray]:
     """Organ patches in MedMNIST format, generated from the phantom cohort and cached.
 
     Keys ``train_images``/``val_images``/``test_images`` (uint8, N x size x size) and
@@ -111,8 +122,7 @@ def organ_patches(size: int = 28, seed: int = 0, *, n_cases: int = DEFAULT_CASES
         out = {}
         with single_thread():
             for name, idx in split.items():
-                x, y = _patches_from_cases(cohort["images"][idx], cohort["labels"][idx],
-                                           size, rng)
+                x, y = _patches_from_cases(cohort["images"][idx], cohort["labels"][idx], size, rng)
                 out[f"{name}_images"], out[f"{name}_labels"] = x, y
         return out
 
@@ -146,9 +156,14 @@ def _subsample(images: np.ndarray, labels: np.ndarray, n: int, seed: int):
     return images[idx], labels[idx]
 
 
-def organ_patch_loaders(size: int = 28, batch_size: int = 128, seed: int = 0,
-                        path: str | None = None, *, n_cases: int = DEFAULT_CASES
-                        ) -> tuple[DataLoader, DataLoader, DataLoader]:
+def organ_patch_loaders(
+    size: int = 28,
+    batch_size: int = 128,
+    seed: int = 0,
+    path: str | None = None,
+    *,
+    n_cases: int = DEFAULT_CASES,
+) -> tuple[DataLoader, DataLoader, DataLoader]:
     """Train/val/test loaders of the organ patches: ``x`` float32 (B, 1, S, S) in [0, 1]
     (uint8 / 255, not standardized), ``y`` int64 (B,).
 
@@ -165,10 +180,12 @@ def organ_patch_loaders(size: int = 28, batch_size: int = 128, seed: int = 0,
     for split in ("train", "val", "test"):
         images, labels = data[f"{split}_images"], data[f"{split}_labels"]
         if is_fast():
-            images, labels = _subsample(images, labels,
-                                        FAST_TRAIN if split == "train" else FAST_EVAL, seed)
+            images, labels = _subsample(
+                images, labels, FAST_TRAIN if split == "train" else FAST_EVAL, seed
+            )
         ds = _tensors(images, labels)
         gen = torch.Generator().manual_seed(seed) if split == "train" else None
-        loaders.append(DataLoader(ds, batch_size=batch_size, shuffle=split == "train",
-                                  generator=gen))
+        loaders.append(
+            DataLoader(ds, batch_size=batch_size, shuffle=split == "train", generator=gen)
+        )
     return loaders[0], loaders[1], loaders[2]

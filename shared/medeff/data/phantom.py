@@ -42,8 +42,18 @@ import torch.nn.functional as F
 PHANTOM_VERSION = 2
 
 LABELS: dict[str, int] = {
-    "background": 0, "body": 1, "fat": 2, "muscle": 3, "liver": 4, "liver_tumor": 5,
-    "kidney": 6, "kidney_tumor": 7, "spleen": 8, "vertebra": 9, "aorta": 10, "gas": 11,
+    "background": 0,
+    "body": 1,
+    "fat": 2,
+    "muscle": 3,
+    "liver": 4,
+    "liver_tumor": 5,
+    "kidney": 6,
+    "kidney_tumor": 7,
+    "spleen": 8,
+    "vertebra": 9,
+    "aorta": 10,
+    "gas": 11,
 }
 
 # The one source of truth for intensities: generate_case draws every per-case tissue mean
@@ -54,13 +64,13 @@ LABELS: dict[str, int] = {
 # the liver or brighter); lecture A says so.
 TISSUE_MEAN_HU: dict[str, tuple[float, float]] = {
     "subcutaneous_fat": (-100.0, -80.0),
-    "visceral": (15.0, 35.0),            # bowel / mesentery soft tissue ("body" label)
+    "visceral": (15.0, 35.0),  # bowel / mesentery soft tissue ("body" label)
     "visceral_fat": (-95.0, -70.0),
     "muscle": (45.0, 58.0),
     "liver": (100.0, 120.0),
-    "spleen_below_liver": (5.0, 15.0),   # spleen = liver mean minus this
+    "spleen_below_liver": (5.0, 15.0),  # spleen = liver mean minus this
     "kidney": (150.0, 190.0),
-    "renal_sinus": (-70.0, -30.0),       # labelled "fat"
+    "renal_sinus": (-70.0, -30.0),  # labelled "fat"
     "kidney_tumor": (60.0, 100.0),
     "cancellous_bone": (180.0, 260.0),
     "cortical_bone": (550.0, 800.0),
@@ -150,8 +160,9 @@ def gaussian_blur2d(volume: np.ndarray, sigma: float) -> np.ndarray:
     return x
 
 
-def smooth_noise(rng: np.random.Generator, shape: tuple[int, int, int],
-                 cells: tuple[int, int, int]) -> np.ndarray:
+def smooth_noise(
+    rng: np.random.Generator, shape: tuple[int, int, int], cells: tuple[int, int, int]
+) -> np.ndarray:
     """Smooth random field with unit-ish standard deviation: coarse Gaussian noise on a
     ``cells`` grid, upsampled trilinearly to ``shape``. Explained in: lecture A."""
     coarse = torch.from_numpy(rng.standard_normal(cells).astype(np.float32))[None, None]
@@ -165,8 +176,17 @@ def _profile(z: np.ndarray, center: float, half: float) -> np.ndarray:
     return np.sqrt(np.clip(1.0 - ((z - center) / half) ** 2, 0.0, None))
 
 
-def _blob(X: np.ndarray, Y: np.ndarray, cx, cy, ax, ay, angle: float = 0.0,
-          p: float = 2.0, wobble: tuple[tuple[float, float], ...] = ()) -> np.ndarray:
+def _blob(
+    X: np.ndarray,
+    Y: np.ndarray,
+    cx,
+    cy,
+    ax,
+    ay,
+    angle: float = 0.0,
+    p: float = 2.0,
+    wobble: tuple[tuple[float, float], ...] = (),
+) -> np.ndarray:
     """Superellipse mask; parameters may be arrays of shape (Z, 1, 1) (varying along z).
 
     ``wobble`` adds low-order harmonics ``(amplitude, phase)`` for k = 2, 3, ... to the
@@ -233,8 +253,7 @@ def body_outline(g: _Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     w = _wobble(rng, 2, 0.03)
     body = _blob(g.X, g.Y, 0.0, cy, ax * grow, ay * grow, 0.0, rng.uniform(2.2, 2.8), w)
     fat = rng.uniform(0.06, 0.16)  # subcutaneous fat thickness (fraction of the half-width)
-    inner = _blob(g.X, g.Y, 0.0, cy + 0.01, ax * grow - fat, ay * grow - fat * 1.1,
-                  0.0, 2.4, w)
+    inner = _blob(g.X, g.Y, 0.0, cy + 0.01, ax * grow - fat, ay * grow - fat * 1.1, 0.0, 2.4, w)
     return body, inner
 
 
@@ -265,21 +284,46 @@ def liver(g: _Grid, rng: np.random.Generator) -> np.ndarray:
     size = _profile(g.z, zc, half)
     cx = -0.40 + rng.uniform(-0.05, 0.05) + 0.05 * g.z
     cy = 0.08 + rng.uniform(-0.05, 0.05) + 0.05 * np.sin(3 * g.z + rng.uniform(0, 6))
-    right = _blob(g.X, g.Y, cx, cy, rng.uniform(0.30, 0.38) * size, rng.uniform(0.38, 0.46) * size,
-                  rng.uniform(-0.3, 0.1), 2.3, _wobble(rng, 3, 0.07))
+    right = _blob(
+        g.X,
+        g.Y,
+        cx,
+        cy,
+        rng.uniform(0.30, 0.38) * size,
+        rng.uniform(0.38, 0.46) * size,
+        rng.uniform(-0.3, 0.1),
+        2.3,
+        _wobble(rng, 3, 0.07),
+    )
     lsize = _profile(g.z, zc - 0.1, half * rng.uniform(0.45, 0.7))
-    left = _blob(g.X, g.Y, rng.uniform(-0.08, 0.05), rng.uniform(-0.26, -0.18),
-                 rng.uniform(0.24, 0.34) * lsize, rng.uniform(0.11, 0.16) * lsize,
-                 rng.uniform(-0.35, -0.1), 2.0, _wobble(rng, 2, 0.08))
+    left = _blob(
+        g.X,
+        g.Y,
+        rng.uniform(-0.08, 0.05),
+        rng.uniform(-0.26, -0.18),
+        rng.uniform(0.24, 0.34) * lsize,
+        rng.uniform(0.11, 0.16) * lsize,
+        rng.uniform(-0.35, -0.1),
+        2.0,
+        _wobble(rng, 2, 0.08),
+    )
     return right | left
 
 
 def spleen(g: _Grid, rng: np.random.Generator) -> np.ndarray:
     """Spleen: a crescent-like ellipse posterior on the patient's left (image right)."""
     size = _profile(g.z, rng.uniform(0.15, 0.25), rng.uniform(0.25, 0.35))
-    return _blob(g.X, g.Y, rng.uniform(0.52, 0.60), rng.uniform(0.18, 0.28),
-                 rng.uniform(0.10, 0.14) * size, rng.uniform(0.20, 0.26) * size,
-                 rng.uniform(-0.7, -0.4), 2.0, _wobble(rng, 3, 0.08))
+    return _blob(
+        g.X,
+        g.Y,
+        rng.uniform(0.52, 0.60),
+        rng.uniform(0.18, 0.28),
+        rng.uniform(0.10, 0.14) * size,
+        rng.uniform(0.20, 0.26) * size,
+        rng.uniform(-0.7, -0.4),
+        2.0,
+        _wobble(rng, 3, 0.08),
+    )
 
 
 def kidneys(g: _Grid, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -326,41 +370,57 @@ def bowel_gas(g: _Grid, rng: np.random.Generator, free: np.ndarray) -> np.ndarra
         zc, half = rng.uniform(0.3, 1.0), rng.uniform(0.06, 0.2)
         size = _profile(g.z, zc, half)
         r = rng.uniform(0.03, 0.08)
-        gas |= _blob(g.X, g.Y, rng.uniform(-0.45, 0.45), rng.uniform(-0.4, 0.1),
-                     r * size * rng.uniform(0.8, 1.6), r * size, rng.uniform(0, 3), 2.0)
+        gas |= _blob(
+            g.X,
+            g.Y,
+            rng.uniform(-0.45, 0.45),
+            rng.uniform(-0.4, 0.1),
+            r * size * rng.uniform(0.8, 1.6),
+            r * size,
+            rng.uniform(0, 3),
+            2.0,
+        )
     return gas & free
 
 
-def liver_tumors(g: _Grid, rng: np.random.Generator, liver_mask: np.ndarray,
-                 max_tumors: int) -> tuple[list[np.ndarray], list[np.ndarray], list[dict]]:
+def liver_tumors(
+    g: _Grid, rng: np.random.Generator, liver_mask: np.ndarray, max_tumors: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[dict]]:
     """0..``max_tumors`` hypodense tumours inside the liver (SyntheticTumors recipe).
 
     Returns per tumour a soft weight map in [0, 1] (1 inside, smooth edge), its label mask
     (weight > 0.5, inside the liver) and a description. Radius is drawn around 4, 8, 16 or
     32 mm, the ellipsoid is deformed by a smooth random field (elastic-like).
     """
-    n = int(rng.choice(np.arange(max_tumors + 1),
-                       p=_tumor_count_probs(max_tumors)))
+    n = int(rng.choice(np.arange(max_tumors + 1), p=_tumor_count_probs(max_tumors)))
     coords = np.argwhere(liver_mask)
     weights, masks, info = [], [], []
     if len(coords) == 0:
         return weights, masks, info
     Z, H, W = g.shape
     for _ in range(n):
-        radius_mm = float(rng.choice([4.0, 8.0, 16.0, 32.0], p=[0.15, 0.4, 0.35, 0.1])
-                          * rng.uniform(0.75, 1.25))
+        radius_mm = float(
+            rng.choice([4.0, 8.0, 16.0, 32.0], p=[0.15, 0.4, 0.35, 0.1]) * rng.uniform(0.75, 1.25)
+        )
         c = coords[rng.integers(len(coords))]
-        radii = (max(radius_mm / SPACING_MM[0] * rng.uniform(0.8, 1.2), 0.6),
-                 radius_mm / g.px_mm * rng.uniform(0.8, 1.2),
-                 radius_mm / g.px_mm * rng.uniform(0.8, 1.2))
+        radii = (
+            max(radius_mm / SPACING_MM[0] * rng.uniform(0.8, 1.2), 0.6),
+            radius_mm / g.px_mm * rng.uniform(0.8, 1.2),
+            radius_mm / g.px_mm * rng.uniform(0.8, 1.2),
+        )
         # evaluate in a box of 1.6 radii around the centre only
         lo = [max(0, int(np.floor(ci - 1.6 * r)) - 1) for ci, r in zip(c, radii, strict=True)]
-        hi = [min(n_, int(np.ceil(ci + 1.6 * r)) + 2)
-              for ci, r, n_ in zip(c, radii, (Z, H, W), strict=True)]
+        hi = [
+            min(n_, int(np.ceil(ci + 1.6 * r)) + 2)
+            for ci, r, n_ in zip(c, radii, (Z, H, W), strict=True)
+        ]
         box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
         zz, yy, xx = np.ogrid[box]
-        d = np.sqrt(((zz - c[0]) / radii[0]) ** 2 + ((yy - c[1]) / radii[1]) ** 2
-                    + ((xx - c[2]) / radii[2]) ** 2)
+        d = np.sqrt(
+            ((zz - c[0]) / radii[0]) ** 2
+            + ((yy - c[1]) / radii[1]) ** 2
+            + ((xx - c[2]) / radii[2]) ** 2
+        )
         sub = d.shape
         d = d + 0.2 * smooth_noise(rng, sub, tuple(max(2, k // 4 + 1) for k in sub))
         edge = rng.uniform(0.08, 0.2)  # edge blur (in units of the radius)
@@ -385,9 +445,15 @@ def _tumor_count_probs(k: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- assembly
-def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 4,
-                  kidney_tumor_prob: float = 0.4, noise_hu: tuple[float, float] = (10.0, 20.0),
-                  blur_sigma: float = 0.7) -> PhantomCase:
+def generate_case(
+    seed: int,
+    depth: int = 32,
+    size: int = 96,
+    max_tumors: int = 4,
+    kidney_tumor_prob: float = 0.4,
+    noise_hu: tuple[float, float] = (10.0, 20.0),
+    blur_sigma: float = 0.7,
+) -> PhantomCase:
     """Generate one phantom case, deterministically from ``seed``.
 
     Returns a :class:`PhantomCase` with ``image`` (depth, size, size) float32 in HU and
@@ -452,9 +518,12 @@ def generate_case(seed: int, depth: int = 32, size: int = 96, max_tumors: int = 
         coords = np.argwhere(kid)
         c = coords[rng.integers(len(coords))]
         r = rng.uniform(2.0, 6.0)
-        zz, yy, xx = np.ogrid[:shape[0], :shape[1], :shape[2]]
-        d = np.sqrt(((zz - c[0]) / max(r * 0.72, 0.8)) ** 2 + ((yy - c[1]) / r) ** 2
-                    + ((xx - c[2]) / r) ** 2) + 0.15 * smooth_noise(rng, shape, coarse)
+        zz, yy, xx = np.ogrid[: shape[0], : shape[1], : shape[2]]
+        d = np.sqrt(
+            ((zz - c[0]) / max(r * 0.72, 0.8)) ** 2
+            + ((yy - c[1]) / r) ** 2
+            + ((xx - c[2]) / r) ** 2
+        ) + 0.15 * smooth_noise(rng, shape, coarse)
         kt = (d < 1.0) & inner & ~liv & ~spl & ~bone & ~aor
         lab[kt] = LABELS["kidney_tumor"]
         hu[kt] = tissue(rng.uniform(*T["kidney_tumor"]), 15.0, fine)[kt]
@@ -524,8 +593,9 @@ def erode2d(mask: np.ndarray, iterations: int = 1) -> np.ndarray:
     return m
 
 
-def tissue_hu_stats(images: np.ndarray, labels: np.ndarray, erode: int = 1
-                    ) -> dict[str, tuple[float, float, int]]:
+def tissue_hu_stats(
+    images: np.ndarray, labels: np.ndarray, erode: int = 1
+) -> dict[str, tuple[float, float, int]]:
     """Mean, standard deviation and count of HU per tissue of :data:`LABELS`.
 
     Masks are eroded by ``erode`` pixels in-plane first, so the blur at organ borders

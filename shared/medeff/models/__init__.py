@@ -23,7 +23,20 @@ from .efficient import (
 from .unet import UNet
 
 __all__ = [
-    "ChannelShuffle", "DepthwiseSeparableConv", "GhostModule", "InvertedResidual",
-    "ShuffleUnit", "UNet", "alexnet_2012", "channel_shuffle", "classic", "efficient",
-    "lenet5", "make_classifier", "mobilenet_v1", "unet", "gsp", "segmenters",
+    "ChannelShuffle",
+    "DepthwiseSeparableConv",
+    "GhostModule",
+    "InvertedResidual",
+    "ShuffleUnit",
+    "UNet",
+    "alexnet_2012",
+    "channel_shuffle",
+    "classic",
+    "efficient",
+    "lenet5",
+    "make_classifier",
+    "mobilenet_v1",
+    "unet",
+    "gsp",
+    "segmenters",
 ]

@@ -22,9 +22,21 @@ from .efficient import DepthwiseSeparableConv, conv_bn_relu
 
 # LeCun et al. 1998, Table I: the S2 feature maps (0-5) each C3 feature map (0-15) reads.
 LENET5_C3_TABLE: tuple[tuple[int, ...], ...] = (
-    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
-    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
-    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (4, 5, 0),
+    (5, 0, 1),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (3, 4, 5, 0),
+    (4, 5, 0, 1),
+    (5, 0, 1, 2),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
 
@@ -39,8 +51,12 @@ class SparseC3(nn.Module):
     Explained in: lecture 00, "LeNet-5".
     """
 
-    def __init__(self, table: tuple[tuple[int, ...], ...] = LENET5_C3_TABLE,
-                 in_channels: int = 6, kernel_size: int = 5):
+    def __init__(
+        self,
+        table: tuple[tuple[int, ...], ...] = LENET5_C3_TABLE,
+        in_channels: int = 6,
+        kernel_size: int = 5,
+    ):
         super().__init__()
         if any(not 0 <= c < in_channels for row in table for c in row):
             raise ValueError(f"connection table refers to a channel outside 0..{in_channels - 1}")
@@ -55,13 +71,13 @@ class SparseC3(nn.Module):
             fan_in = len(run[0])
             index = torch.tensor([c for row in run for c in row], dtype=torch.long)
             self.register_buffer(f"index{i}", index, persistent=False)
-            self.convs.append(nn.Conv2d(fan_in * len(run), len(run), kernel_size,
-                                        groups=len(run)))
+            self.convs.append(nn.Conv2d(fan_in * len(run), len(run), kernel_size, groups=len(run)))
         self.table = table
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outs = [conv(x.index_select(1, getattr(self, f"index{i}")))
-                for i, conv in enumerate(self.convs)]
+        outs = [
+            conv(x.index_select(1, getattr(self, f"index{i}"))) for i, conv in enumerate(self.convs)
+        ]
         return torch.cat(outs, dim=1)
 
 
@@ -123,18 +139,29 @@ class AlexNet2012(nn.Module):
             return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0) if lrn else nn.Identity()
 
         self.features = nn.Sequential(
-            nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(inplace=True), norm(),
+            nn.Conv2d(3, 96, 11, stride=4),
+            nn.ReLU(inplace=True),
+            norm(),
             nn.MaxPool2d(3, 2),
-            nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(inplace=True), norm(),
+            nn.Conv2d(96, 256, 5, padding=2, groups=2),
+            nn.ReLU(inplace=True),
+            norm(),
             nn.MaxPool2d(3, 2),
-            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(inplace=True),
+            nn.Conv2d(256, 384, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, 3, padding=1, groups=2),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1, groups=2),
+            nn.ReLU(inplace=True),
             nn.MaxPool2d(3, 2),
         )
         self.classifier = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
             nn.Linear(4096, num_classes),
         )
 
@@ -153,8 +180,19 @@ def alexnet_2012(num_classes: int = 1000, lrn: bool = True) -> AlexNet2012:
 # MobileNet v1, Table 1 of Howard et al. (2017): (output channels, stride) of the 13
 # depthwise-separable layers after the 3x3 stride-2 stem with 32 channels.
 MOBILENET_V1_LAYERS: tuple[tuple[int, int], ...] = (
-    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1),
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
 )
 
 
@@ -199,8 +237,28 @@ def mobilenet_v1(width_mult: float = 1.0, num_classes: int = 1000) -> MobileNetV
 # ---------------------------------------------------------------------------- CIFAR VGG
 # Network slimming's VGGNet on CIFAR (Liu et al., ICCV 2017; their public code's "vgg19"):
 # 16 3x3 convolutions with BatchNorm, max pooling after each stage, one Linear classifier.
-VGG_CIFAR_CFG: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
-                                        512, 512, 512, 512, "M", 512, 512, 512, 512)
+VGG_CIFAR_CFG: tuple[int | str, ...] = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    512,
+)
 
 
 def vgg_cifar(num_classes: int = 10, cfg: tuple[int | str, ...] = VGG_CIFAR_CFG) -> nn.Sequential:
@@ -215,8 +273,11 @@ def vgg_cifar(num_classes: int = 10, cfg: tuple[int | str, ...] = VGG_CIFAR_CFG)
         if v == "M":
             layers.append(nn.MaxPool2d(2))
         else:
-            layers += [nn.Conv2d(channels, int(v), 3, padding=1, bias=False),
-                       nn.BatchNorm2d(int(v)), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(channels, int(v), 3, padding=1, bias=False),
+                nn.BatchNorm2d(int(v)),
+                nn.ReLU(inplace=True),
+            ]
             channels = int(v)
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
     return nn.Sequential(*layers)

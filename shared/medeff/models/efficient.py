@@ -26,8 +26,9 @@ STAGES: tuple[tuple[int, int], ...] = ((32, 2), (32, 1), (64, 2), (64, 1), (64, 
 
 
 # ---------------------------------------------------------------------------- costs
-def standard_conv_macs(in_channels: int, out_channels: int, kernel_size: int,
-                       out_h: int, out_w: int) -> int:
+def standard_conv_macs(
+    in_channels: int, out_channels: int, kernel_size: int, out_h: int, out_w: int
+) -> int:
     """MACs of a standard convolution: ``D_K^2 * M * N * D_F^2`` (no bias).
 
     ``M`` = in_channels, ``N`` = out_channels, ``D_F^2`` = out_h * out_w.
@@ -36,8 +37,9 @@ def standard_conv_macs(in_channels: int, out_channels: int, kernel_size: int,
     return kernel_size * kernel_size * in_channels * out_channels * out_h * out_w
 
 
-def depthwise_separable_macs(in_channels: int, out_channels: int, kernel_size: int,
-                             out_h: int, out_w: int) -> int:
+def depthwise_separable_macs(
+    in_channels: int, out_channels: int, kernel_size: int, out_h: int, out_w: int
+) -> int:
     """MACs of depthwise (``D_K^2 M D_F^2``) plus pointwise (``M N D_F^2``) convolution.
 
     The ratio to :func:`standard_conv_macs` is ``1/N + 1/D_K^2``.
@@ -61,15 +63,28 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 
 
 # ---------------------------------------------------------------------------- blocks
-def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 groups: int = 1, relu: bool = True) -> nn.Sequential:
+def conv_bn_relu(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int = 3,
+    stride: int = 1,
+    groups: int = 1,
+    relu: bool = True,
+) -> nn.Sequential:
     """Conv (no bias, 'same' padding) -> BatchNorm -> ReLU: the standard CNN layer.
 
     Explained in: lecture 01, "Standard convolution".
     """
     layers: list[nn.Module] = [
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2,
-                  groups=groups, bias=False),
+        nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            kernel_size // 2,
+            groups=groups,
+            bias=False,
+        ),
         nn.BatchNorm2d(out_channels),
     ]
     if relu:
@@ -85,8 +100,9 @@ class DepthwiseSeparableConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__()
-        self.depthwise = nn.Conv2d(in_channels, in_channels, 3, stride, 1,
-                                   groups=in_channels, bias=False)
+        self.depthwise = nn.Conv2d(
+            in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(in_channels)
         self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
@@ -106,19 +122,23 @@ class InvertedResidual(nn.Module):
     Explained in: lecture 01, "MobileNetV2: the inverted residual".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
-                 expand_ratio: int = 6):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, expand_ratio: int = 6):
         super().__init__()
         hidden = in_channels * expand_ratio
         self.use_residual = stride == 1 and in_channels == out_channels
         layers: list[nn.Module] = []
         if expand_ratio != 1:
-            layers += [nn.Conv2d(in_channels, hidden, 1, bias=False), nn.BatchNorm2d(hidden),
-                       nn.ReLU6(inplace=True)]
+            layers += [
+                nn.Conv2d(in_channels, hidden, 1, bias=False),
+                nn.BatchNorm2d(hidden),
+                nn.ReLU6(inplace=True),
+            ]
         layers += [
             nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
-            nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True),
-            nn.Conv2d(hidden, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(inplace=True),
+            nn.Conv2d(hidden, out_channels, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
         ]
         self.block = nn.Sequential(*layers)
 
@@ -171,8 +191,14 @@ class ShuffleUnit(nn.Module):
     Explained in: lecture 02, "The ShuffleNet unit".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, groups: int = 2, stride: int = 1,
-                 shuffle: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        groups: int = 2,
+        stride: int = 1,
+        shuffle: bool = True,
+    ):
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -180,8 +206,11 @@ class ShuffleUnit(nn.Module):
             raise ValueError("a stride-1 ShuffleUnit needs in_channels == out_channels")
         branch_out = out_channels - in_channels if stride == 2 else out_channels
         mid = out_channels // 4
-        for name, c in (("in_channels", in_channels), ("bottleneck", mid),
-                        ("branch output", branch_out)):
+        for name, c in (
+            ("in_channels", in_channels),
+            ("bottleneck", mid),
+            ("branch output", branch_out),
+        ):
             if c <= 0 or c % groups:
                 raise ValueError(f"{name} = {c} must be a positive multiple of groups={groups}")
         self.stride = stride
@@ -217,8 +246,17 @@ class GhostModule(nn.Module):
     Explained in: lecture 03, "The Ghost module".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, *, ratio: int = 2,
-                 kernel_size: int = 1, dw_size: int = 3, stride: int = 1, relu: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        ratio: int = 2,
+        kernel_size: int = 1,
+        dw_size: int = 3,
+        stride: int = 1,
+        relu: bool = True,
+    ):
         super().__init__()
         if ratio < 2:
             raise ValueError(f"ratio must be >= 2, got {ratio}")
@@ -227,13 +265,25 @@ class GhostModule(nn.Module):
         new_channels = init_channels * (ratio - 1)
         act = [nn.ReLU(inplace=True)] if relu else []
         self.primary_conv = nn.Sequential(
-            nn.Conv2d(in_channels, init_channels, kernel_size, stride, kernel_size // 2,
-                      bias=False),
-            nn.BatchNorm2d(init_channels), *act)
+            nn.Conv2d(
+                in_channels, init_channels, kernel_size, stride, kernel_size // 2, bias=False
+            ),
+            nn.BatchNorm2d(init_channels),
+            *act,
+        )
         self.cheap_operation = nn.Sequential(
-            nn.Conv2d(init_channels, new_channels, dw_size, 1, dw_size // 2,
-                      groups=init_channels, bias=False),
-            nn.BatchNorm2d(new_channels), *([nn.ReLU(inplace=True)] if relu else []))
+            nn.Conv2d(
+                init_channels,
+                new_channels,
+                dw_size,
+                1,
+                dw_size // 2,
+                groups=init_channels,
+                bias=False,
+            ),
+            nn.BatchNorm2d(new_channels),
+            *([nn.ReLU(inplace=True)] if relu else []),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = self.primary_conv(x)
@@ -253,8 +303,16 @@ class GhostBottleneck(nn.Module):
     Explained in: lecture 03, "The Ghost bottleneck".
     """
 
-    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, *,
-                 stride: int = 1, dw_size: int = 3, ratio: int = 2):
+    def __init__(
+        self,
+        in_channels: int,
+        mid_channels: int,
+        out_channels: int,
+        *,
+        stride: int = 1,
+        dw_size: int = 3,
+        ratio: int = 2,
+    ):
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -263,18 +321,34 @@ class GhostBottleneck(nn.Module):
         self.depthwise: nn.Module = nn.Identity()
         if stride == 2:  # dw, no ReLU
             self.depthwise = nn.Sequential(
-                nn.Conv2d(mid_channels, mid_channels, dw_size, 2, dw_size // 2,
-                          groups=mid_channels, bias=False),
-                nn.BatchNorm2d(mid_channels))
+                nn.Conv2d(
+                    mid_channels,
+                    mid_channels,
+                    dw_size,
+                    2,
+                    dw_size // 2,
+                    groups=mid_channels,
+                    bias=False,
+                ),
+                nn.BatchNorm2d(mid_channels),
+            )
         self.ghost2 = GhostModule(mid_channels, out_channels, ratio=ratio, relu=False)  # project
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or in_channels != out_channels:
             self.shortcut = nn.Sequential(
-                nn.Conv2d(in_channels, in_channels, dw_size, stride, dw_size // 2,
-                          groups=in_channels, bias=False),  # dw
+                nn.Conv2d(
+                    in_channels,
+                    in_channels,
+                    dw_size,
+                    stride,
+                    dw_size // 2,
+                    groups=in_channels,
+                    bias=False,
+                ),  # dw
                 nn.BatchNorm2d(in_channels),
                 nn.Conv2d(in_channels, out_channels, 1, bias=False),  # pw
-                nn.BatchNorm2d(out_channels))
+                nn.BatchNorm2d(out_channels),
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.ghost2(self.depthwise(self.ghost1(x)))
@@ -296,15 +370,24 @@ class Resize(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] == self.size and x.shape[-2] == self.size:
             return x
-        return nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear",
-                                         align_corners=False, antialias=True)
+        return nn.functional.interpolate(
+            x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True
+        )
 
     def extra_repr(self) -> str:
         return f"size={self.size}"
 
 
-def _block(kind: str, cin: int, cout: int, stride: int, groups: int,
-           shuffle: bool = True, ghost_ratio: int = 2, ghost_dw: int = 3) -> nn.Module:
+def _block(
+    kind: str,
+    cin: int,
+    cout: int,
+    stride: int,
+    groups: int,
+    shuffle: bool = True,
+    ghost_ratio: int = 2,
+    ghost_dw: int = 3,
+) -> nn.Module:
     if kind == "standard":
         return conv_bn_relu(cin, cout, 3, stride)
     if kind == "mobilenet":
@@ -313,8 +396,9 @@ def _block(kind: str, cin: int, cout: int, stride: int, groups: int,
         return ShuffleUnit(cin, cout, groups, stride, shuffle)
     if kind == "ghost":
         # As in the paper's Ghost-VGG: every 3x3 conv becomes a Ghost module (s = 2, d = 3).
-        return GhostModule(cin, cout, ratio=ghost_ratio, kernel_size=3, dw_size=ghost_dw,
-                           stride=stride)
+        return GhostModule(
+            cin, cout, ratio=ghost_ratio, kernel_size=3, dw_size=ghost_dw, stride=stride
+        )
     raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
 
 
@@ -325,15 +409,28 @@ class SmallClassifier(nn.Module):
     lecture 02 (ShuffleNet) and lecture 03 (all four families).
     """
 
-    def __init__(self, kind: str, channels: list[int], strides: list[int],
-                 num_classes: int, in_channels: int = 1, groups: int = 2, shuffle: bool = True,
-                 *, ghost_ratio: int = 2, ghost_dw: int = 3, resolution: int | None = None):
+    def __init__(
+        self,
+        kind: str,
+        channels: list[int],
+        strides: list[int],
+        num_classes: int,
+        in_channels: int = 1,
+        groups: int = 2,
+        shuffle: bool = True,
+        *,
+        ghost_ratio: int = 2,
+        ghost_dw: int = 3,
+        resolution: int | None = None,
+    ):
         super().__init__()
         self.kind = kind
         self.resize: nn.Module = Resize(resolution) if resolution else nn.Identity()
         self.stem = conv_bn_relu(in_channels, channels[0], 3, 1)
-        blocks = [_block(kind, cin, cout, s, groups, shuffle, ghost_ratio, ghost_dw)
-                  for cin, cout, s in zip(channels[:-1], channels[1:], strides, strict=True)]
+        blocks = [
+            _block(kind, cin, cout, s, groups, shuffle, ghost_ratio, ghost_dw)
+            for cin, cout, s in zip(channels[:-1], channels[1:], strides, strict=True)
+        ]
         self.features = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(channels[-1], num_classes)
@@ -343,10 +440,18 @@ class SmallClassifier(nn.Module):
         return self.classifier(torch.flatten(self.pool(x), 1))
 
 
-def make_classifier(kind: str, width: float = 1.0, num_classes: int = 2,
-                    in_channels: int = 1, groups: int = 2, shuffle: bool = True, *,
-                    ghost_ratio: int = 2, ghost_dw: int = 3,
-                    resolution: int | None = None) -> SmallClassifier:
+def make_classifier(
+    kind: str,
+    width: float = 1.0,
+    num_classes: int = 2,
+    in_channels: int = 1,
+    groups: int = 2,
+    shuffle: bool = True,
+    *,
+    ghost_ratio: int = 2,
+    ghost_dw: int = 3,
+    resolution: int | None = None,
+) -> SmallClassifier:
     """A small classifier for 28x28 patches; ``kind`` in ``KINDS``, ``width`` multiplier.
 
     All four kinds share one skeleton (a 3x3 stem of 16 channels, then blocks of 32, 32,
@@ -368,12 +473,21 @@ def make_classifier(kind: str, width: float = 1.0, num_classes: int = 2,
     stages = [make_divisible(c * width, divisor) for c, _ in STAGES]
     channels = [stages[0] // 2, *stages]  # the stem is half the first stage (16 at width 1)
     strides = [s for _, s in STAGES]
-    return SmallClassifier(kind, channels, strides, num_classes, in_channels, groups, shuffle,
-                           ghost_ratio=ghost_ratio, ghost_dw=ghost_dw, resolution=resolution)
+    return SmallClassifier(
+        kind,
+        channels,
+        strides,
+        num_classes,
+        in_channels,
+        groups,
+        shuffle,
+        ghost_ratio=ghost_ratio,
+        ghost_dw=ghost_dw,
+        resolution=resolution,
+    )
 
 
-def classifier_macs(kind: str, width: float = 1.0, num_classes: int = 8,
-                    **options: object) -> int:
+def classifier_macs(kind: str, width: float = 1.0, num_classes: int = 8, **options: object) -> int:
     """MACs per 28x28 patch of ``make_classifier(kind, width, num_classes, **options)``.
 
     Explained in: lecture 02, "More groups, wider layers" (matching a MAC budget).
@@ -382,8 +496,9 @@ def classifier_macs(kind: str, width: float = 1.0, num_classes: int = 8,
 
 
 @functools.lru_cache(maxsize=4096)
-def _classifier_macs(kind: str, width: float, num_classes: int,
-                     options: tuple[tuple[str, object], ...]) -> int:
+def _classifier_macs(
+    kind: str, width: float, num_classes: int, options: tuple[tuple[str, object], ...]
+) -> int:
     from ..counting import count_macs
     from ..latency import num_threads
 
@@ -392,8 +507,13 @@ def _classifier_macs(kind: str, width: float, num_classes: int,
         return count_macs(model, (model.stem[0].in_channels, 28, 28))
 
 
-def width_for_macs(kind: str, target_macs: float, num_classes: int = 8,
-                   widths: tuple[float, ...] | None = None, **options: object) -> float:
+def width_for_macs(
+    kind: str,
+    target_macs: float,
+    num_classes: int = 8,
+    widths: tuple[float, ...] | None = None,
+    **options: object,
+) -> float:
     """The width (from a grid of steps of 1/16) whose MACs are closest to ``target_macs``.
 
     Channel rounding makes the cost a step function of the width, so a family can only
@@ -411,8 +531,12 @@ def width_for_macs(kind: str, target_macs: float, num_classes: int = 8,
 
 # ---------------------------------------------------------------------------- training
 # Everything about training that is not an argument of train_or_load; part of the cache key.
-FIT_SETTINGS: dict[str, object] = {"optimizer": "adam", "cosine": True,
-                                   "loss": "cross_entropy", "shuffle": "seeded-per-run"}
+FIT_SETTINGS: dict[str, object] = {
+    "optimizer": "adam",
+    "cosine": True,
+    "loss": "cross_entropy",
+    "shuffle": "seeded-per-run",
+}
 
 # The one training budget of lectures 01-03: every net of the zoo is trained like this, so
 # a net has one accuracy in every notebook (cached by course_net).
@@ -496,11 +620,21 @@ def train_or_load(
 
     train, val, test = loaders
     batch_size = batch_size or getattr(train, "batch_size", None) or 128
-    config = {"kind": kind, "width": width, "num_classes": num_classes, "epochs": epochs,
-              "lr": lr, "seed": seed, "batch_size": batch_size, "data": data_tag,
-              "fast": is_fast(), "fit": FIT_SETTINGS,
-              "data_hash": _data_fingerprint(getattr(train, "dataset", None)),
-              "options": options or {}, "code": _source_fingerprint()}
+    config = {
+        "kind": kind,
+        "width": width,
+        "num_classes": num_classes,
+        "epochs": epochs,
+        "lr": lr,
+        "seed": seed,
+        "batch_size": batch_size,
+        "data": data_tag,
+        "fast": is_fast(),
+        "fit": FIT_SETTINGS,
+        "data_hash": _data_fingerprint(getattr(train, "dataset", None)),
+        "options": options or {},
+        "code": _source_fingerprint(),
+    }
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     folder = cache_dir() / "efficient"
     stem = f"{kind}-{width:g}-s{seed}-{key}"
@@ -511,14 +645,21 @@ def train_or_load(
         model.load_state_dict(torch.load(weights, weights_only=True))
         model.eval()
         return model, json.loads(meta.read_text()) | {"cached": True}
-    shuffled = DataLoader(train.dataset, batch_size=batch_size, shuffle=True,
-                          generator=torch.Generator().manual_seed(seed))
+    shuffled = DataLoader(
+        train.dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
     start = time.perf_counter()
     fit(model, shuffled, epochs=epochs, lr=lr, progress=progress, desc=f"{kind} x{width:g}")
     seconds = time.perf_counter() - start
     metrics = {"accuracy": accuracy}
     record = {
-        "kind": kind, "width": width, "seed": seed, "options": options or {},
+        "kind": kind,
+        "width": width,
+        "seed": seed,
+        "options": options or {},
         "params": count_params(model),
         "macs": count_macs(model, (model.stem[0].in_channels, 28, 28)),
         "val_accuracy": evaluate(model, val, metrics)["accuracy"],
@@ -548,27 +689,41 @@ def course_loaders() -> tuple:
     fast = is_fast()
     if fast not in _COURSE_LOADERS:
         _COURSE_LOADERS[fast] = organ_patch_loaders(
-            size=28, batch_size=int(COURSE_BUDGET["batch_size"]), seed=0)  # type: ignore[arg-type]
+            size=28, batch_size=int(COURSE_BUDGET["batch_size"]), seed=0
+        )  # type: ignore[arg-type]
     return _COURSE_LOADERS[fast]
 
 
-def course_net(kind: str, width: float = 1.0, *, seed: int = 0,
-               options: dict | None = None) -> tuple[SmallClassifier, dict]:
+def course_net(
+    kind: str, width: float = 1.0, *, seed: int = 0, options: dict | None = None
+) -> tuple[SmallClassifier, dict]:
     """One net of the course zoo: :func:`train_or_load` with ``COURSE_BUDGET`` on
     :func:`course_loaders`, so lectures 01, 02 and 03 share one cache and show the same
     accuracy for the same net. Explained in: lecture 01, "Training on the organ patches".
     """
     from ..data import ORGAN_CLASSES
 
-    return train_or_load(kind, width, course_loaders(), num_classes=len(ORGAN_CLASSES),
-                         epochs=int(COURSE_BUDGET["epochs"]),  # type: ignore[arg-type]
-                         lr=float(COURSE_BUDGET["lr"]),  # type: ignore[arg-type]
-                         batch_size=int(COURSE_BUDGET["batch_size"]),  # type: ignore[arg-type]
-                         seed=seed, data_tag="organ28-seed0", options=options)
+    return train_or_load(
+        kind,
+        width,
+        course_loaders(),
+        num_classes=len(ORGAN_CLASSES),
+        epochs=int(COURSE_BUDGET["epochs"]),  # type: ignore[arg-type]
+        lr=float(COURSE_BUDGET["lr"]),  # type: ignore[arg-type]
+        batch_size=int(COURSE_BUDGET["batch_size"]),  # type: ignore[arg-type]
+        seed=seed,
+        data_tag="organ28-seed0",
+        options=options,
+    )
 
 
-def course_nets(kind: str, width: float = 1.0, *, seeds: tuple[int, ...] | None = None,
-                options: dict | None = None) -> tuple[list[SmallClassifier], dict]:
+def course_nets(
+    kind: str,
+    width: float = 1.0,
+    *,
+    seeds: tuple[int, ...] | None = None,
+    options: dict | None = None,
+) -> tuple[list[SmallClassifier], dict]:
     """:func:`course_net` for several seeds; returns the nets and a summary record.
 
     The summary holds ``kind``, ``width``, ``options``, ``params``, ``macs``, the per-seed
@@ -590,9 +745,14 @@ def course_nets(kind: str, width: float = 1.0, *, seeds: tuple[int, ...] | None 
         recs.append(rec)
     accs = [r["test_accuracy"] for r in recs]
     return nets, {
-        "kind": kind, "width": width, "options": options or {},
-        "params": recs[0]["params"], "macs": recs[0]["macs"], "accuracies": accs,
-        "mean": statistics.fmean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+        "kind": kind,
+        "width": width,
+        "options": options or {},
+        "params": recs[0]["params"],
+        "macs": recs[0]["macs"],
+        "accuracies": accs,
+        "mean": statistics.fmean(accs),
+        "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
         "train_seconds": sum(r["train_seconds"] for r in recs if not r["cached"]),
         "cached": all(r["cached"] for r in recs),
     }
@@ -626,8 +786,14 @@ def zoo_table(summaries: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def plot_zoo(families: dict[str, list[dict]], ax=None, *, xlabel: str = "MACs per 28x28 patch",
-             annotate: bool = True, logx: bool = True):
+def plot_zoo(
+    families: dict[str, list[dict]],
+    ax=None,
+    *,
+    xlabel: str = "MACs per 28x28 patch",
+    annotate: bool = True,
+    logx: bool = True,
+):
     """Test accuracy (mean, error bar = +-1 standard deviation over seeds) against MACs,
     one line per family of :func:`course_nets` summaries. Returns the axes.
 
@@ -638,12 +804,23 @@ def plot_zoo(families: dict[str, list[dict]], ax=None, *, xlabel: str = "MACs pe
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     for name, items in families.items():
         items = sorted(items, key=lambda s: s["macs"])
-        ax.errorbar([s["macs"] for s in items], [s["mean"] for s in items],
-                    yerr=[s["std"] for s in items], marker="o", capsize=3, label=name)
+        ax.errorbar(
+            [s["macs"] for s in items],
+            [s["mean"] for s in items],
+            yerr=[s["std"] for s in items],
+            marker="o",
+            capsize=3,
+            label=name,
+        )
         if annotate:
             for s in items:
-                ax.annotate(zoo_name(s).split(" ", 1)[1], (s["macs"], s["mean"]), fontsize=7,
-                            textcoords="offset points", xytext=(4, -10))
+                ax.annotate(
+                    zoo_name(s).split(" ", 1)[1],
+                    (s["macs"], s["mean"]),
+                    fontsize=7,
+                    textcoords="offset points",
+                    xytext=(4, -10),
+                )
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)

@@ -30,15 +30,25 @@ Features = dict[str, torch.Tensor]
 
 def _check_input(x: torch.Tensor, factor: int, name: str) -> None:
     if x.dim() != 4 or x.shape[-1] % factor or x.shape[-2] % factor:
-        raise ValueError(f"{name} needs (B, C, H, W) with H, W divisible by {factor}; "
-                         f"got {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} needs (B, C, H, W) with H, W divisible by {factor}; got {tuple(x.shape)}"
+        )
 
 
-def _conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1,
-             dilation: int = 1, act: type[nn.Module] | None = nn.ReLU) -> nn.Sequential:
+def _conv_bn(
+    cin: int,
+    cout: int,
+    k: int = 3,
+    stride: int = 1,
+    groups: int = 1,
+    dilation: int = 1,
+    act: type[nn.Module] | None = nn.ReLU,
+) -> nn.Sequential:
     pad = dilation * (k - 1) // 2
-    layers: list[nn.Module] = [nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation,
-                                         groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    layers: list[nn.Module] = [
+        nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+    ]
     if act is not None:
         layers.append(act())
     return nn.Sequential(*layers)
@@ -70,30 +80,47 @@ class ENetBottleneck(nn.Module):
     ``"up"`` (transposed conv; shortcut = 1x1 conv + bilinear upsampling).
     """
 
-    def __init__(self, cin: int, cout: int, kind: str = "regular", dilation: int = 1,
-                 ratio: int = 4, dropout: float = 0.0):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kind: str = "regular",
+        dilation: int = 1,
+        ratio: int = 4,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         mid = max(cout // ratio, 2)
         self.kind = kind
         if kind == "down":
-            reduce = _conv_bn(cin, mid, 2, stride=2, act=nn.PReLU)          # 2x2 s2 reduce
+            reduce = _conv_bn(cin, mid, 2, stride=2, act=nn.PReLU)  # 2x2 s2 reduce
             main = _conv_bn(mid, mid, 3, act=nn.PReLU)
         elif kind == "up":
             reduce = _conv_bn(cin, mid, 1, act=nn.PReLU)
-            main = nn.Sequential(nn.ConvTranspose2d(mid, mid, 2, stride=2, bias=False),
-                                 nn.BatchNorm2d(mid), nn.PReLU(mid))
+            main = nn.Sequential(
+                nn.ConvTranspose2d(mid, mid, 2, stride=2, bias=False),
+                nn.BatchNorm2d(mid),
+                nn.PReLU(mid),
+            )
         elif kind == "asym":
             reduce = _conv_bn(cin, mid, 1, act=nn.PReLU)
-            main = nn.Sequential(nn.Conv2d(mid, mid, (5, 1), padding=(2, 0), bias=False),  # 5x1
-                                 nn.Conv2d(mid, mid, (1, 5), padding=(0, 2), bias=False),  # 1x5
-                                 nn.BatchNorm2d(mid), nn.PReLU(mid))
+            main = nn.Sequential(
+                nn.Conv2d(mid, mid, (5, 1), padding=(2, 0), bias=False),  # 5x1
+                nn.Conv2d(mid, mid, (1, 5), padding=(0, 2), bias=False),  # 1x5
+                nn.BatchNorm2d(mid),
+                nn.PReLU(mid),
+            )
         elif kind in ("regular", "dilated"):
             reduce = _conv_bn(cin, mid, 1, act=nn.PReLU)
             main = _conv_bn(mid, mid, 3, dilation=dilation, act=nn.PReLU)
         else:
             raise ValueError(f"unknown ENet bottleneck kind {kind!r}")
-        self.branch = nn.Sequential(reduce, main, _conv_bn(mid, cout, 1, act=None),  # expand
-                                    nn.Dropout2d(dropout))
+        self.branch = nn.Sequential(
+            reduce,
+            main,
+            _conv_bn(mid, cout, 1, act=None),  # expand
+            nn.Dropout2d(dropout),
+        )
         if kind == "up":
             self.shortcut: nn.Module = _conv_bn(cin, cout, 1, act=None)
         elif cin != cout and kind != "down":
@@ -110,8 +137,9 @@ class ENetBottleneck(nn.Module):
             if self.pad:
                 skip = F.pad(skip, (0, 0, 0, 0, 0, self.pad))
         elif self.kind == "up":
-            skip = F.interpolate(self.shortcut(x), scale_factor=2, mode="bilinear",
-                                 align_corners=False)
+            skip = F.interpolate(
+                self.shortcut(x), scale_factor=2, mode="bilinear", align_corners=False
+            )
         else:
             skip = self.shortcut(x)
         return self.act(branch + skip)
@@ -119,11 +147,11 @@ class ENetBottleneck(nn.Module):
 
 # (stage name, output channels as a multiple of `width`, [(kind, dilation), ...])
 ENET_TINY = [
-    ("stage1", 2, [("down", 1), ("regular", 1)]),                                  # s4
-    ("stage2", 4, [("down", 1), ("dilated", 2), ("asym", 1), ("dilated", 4)]),     # s8
+    ("stage1", 2, [("down", 1), ("regular", 1)]),  # s4
+    ("stage2", 4, [("down", 1), ("dilated", 2), ("asym", 1), ("dilated", 4)]),  # s8
     ("stage3", 4, [("regular", 1), ("dilated", 8), ("asym", 1), ("dilated", 2)]),  # s8, "high"
-    ("stage4", 2, [("up", 1), ("regular", 1)]),                                    # s4
-    ("stage5", 1, [("up", 1)]),                                                    # s2
+    ("stage4", 2, [("up", 1), ("regular", 1)]),  # s4
+    ("stage5", 1, [("up", 1)]),  # s2
 ]
 
 
@@ -137,8 +165,14 @@ class ENetLike(nn.Module):
     (the original ENet, width 16 and more blocks, has 0.35M). Explained in: lecture 07.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, width: int = 8,
-                 config: list | None = None, dropout: float = 0.0):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 2,
+        width: int = 8,
+        config: list | None = None,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         config = ENET_TINY if config is None else config
         self.initial = ENetInitial(in_channels, width)
@@ -151,11 +185,12 @@ class ENetLike(nn.Module):
                 cin = cout
             stages.append((name, nn.Sequential(*layers)))
         self.stages = nn.ModuleDict(stages)
-        self.head = nn.ConvTranspose2d(cin, num_classes, 2, stride=2)              # fullconv
+        self.head = nn.ConvTranspose2d(cin, num_classes, 2, stride=2)  # fullconv
         self.feature_channels = {"low": width, "high": width * config[2][1]}
 
-    def forward(self, x: torch.Tensor, return_features: bool = False
-                ) -> torch.Tensor | tuple[torch.Tensor, Features]:
+    def forward(
+        self, x: torch.Tensor, return_features: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, Features]:
         """Logits, or ``(logits, {"low": stride-2 feature, "high": stride-8 feature})``."""
         _check_input(x, 8, "ENetLike")
         x = low = self.initial(x)
@@ -178,10 +213,13 @@ class InvertedResidualBlock(nn.Module):
         hidden = cin * expand
         layers: list[nn.Module] = []
         if expand != 1:
-            layers.append(_conv_bn(cin, hidden, 1, act=nn.ReLU6))                      # pw expand
-        layers += [_conv_bn(hidden, hidden, 3, stride, groups=hidden, dilation=dilation,
-                            act=nn.ReLU6),                                              # dw
-                   _conv_bn(hidden, cout, 1, act=None)]                                 # pw linear
+            layers.append(_conv_bn(cin, hidden, 1, act=nn.ReLU6))  # pw expand
+        layers += [
+            _conv_bn(
+                hidden, hidden, 3, stride, groups=hidden, dilation=dilation, act=nn.ReLU6
+            ),  # dw
+            _conv_bn(hidden, cout, 1, act=None),
+        ]  # pw linear
         self.block = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
 
@@ -192,10 +230,10 @@ class InvertedResidualBlock(nn.Module):
 
 # (expansion t, output channels c, repeats n, stride s, dilation d) as in MobileNetV2 Table 2
 MOBILENETV2_TINY = [
-    (1, 8, 1, 1, 1),    # s2
-    (4, 12, 2, 2, 1),   # s4
-    (4, 16, 2, 2, 1),   # s8  <- "high"
-    (4, 24, 2, 1, 2),   # s8, dilated instead of a further stride (segmentation backbone)
+    (1, 8, 1, 1, 1),  # s2
+    (4, 12, 2, 2, 1),  # s4
+    (4, 16, 2, 2, 1),  # s8  <- "high"
+    (4, 24, 2, 1, 2),  # s8, dilated instead of a further stride (segmentation backbone)
 ]
 
 
@@ -210,8 +248,13 @@ class MobileNetV2Like(nn.Module):
     17k parameters (the paper's MobileNetV2 segmenter: 2.2M). Explained in: lecture 07.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, width_mult: float = 1.0,
-                 config: list | None = None):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 2,
+        width_mult: float = 1.0,
+        config: list | None = None,
+    ):
         super().__init__()
         config = MOBILENETV2_TINY if config is None else config
 
@@ -236,15 +279,17 @@ class MobileNetV2Like(nn.Module):
         self.stages = nn.ModuleList(stages)
         self.high_index = high_index
         dec = ch(16)
-        self.project = _conv_bn(cin, dec, 1, act=nn.ReLU6)                             # pw
-        self.fuse = nn.Sequential(_conv_bn(dec + stem, dec + stem, 3, groups=dec + stem,
-                                           act=nn.ReLU6),                              # dw
-                                  _conv_bn(dec + stem, dec, 1, act=nn.ReLU6))          # pw
+        self.project = _conv_bn(cin, dec, 1, act=nn.ReLU6)  # pw
+        self.fuse = nn.Sequential(
+            _conv_bn(dec + stem, dec + stem, 3, groups=dec + stem, act=nn.ReLU6),  # dw
+            _conv_bn(dec + stem, dec, 1, act=nn.ReLU6),
+        )  # pw
         self.classifier = nn.Conv2d(dec, num_classes, 1)
         self.feature_channels = {"low": stem, "high": ch(config[high_index][1])}
 
-    def forward(self, x: torch.Tensor, return_features: bool = False
-                ) -> torch.Tensor | tuple[torch.Tensor, Features]:
+    def forward(
+        self, x: torch.Tensor, return_features: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, Features]:
         """Logits, or ``(logits, {"low": stride-2 feature, "high": stride-8 feature})``."""
         _check_input(x, 8, "MobileNetV2Like")
         size = x.shape[-2:]
@@ -254,8 +299,9 @@ class MobileNetV2Like(nn.Module):
             x = stage(x)
             if i == self.high_index:
                 high = x
-        y = F.interpolate(self.project(x), size=low.shape[-2:], mode="bilinear",
-                          align_corners=False)
+        y = F.interpolate(
+            self.project(x), size=low.shape[-2:], mode="bilinear", align_corners=False
+        )
         y = self.classifier(self.fuse(torch.cat([y, low], dim=1)))
         logits = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
         return (logits, {"low": low, "high": high}) if return_features else logits
@@ -268,8 +314,11 @@ class BasicBlock(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int = 1):
         super().__init__()
         self.body = nn.Sequential(_conv_bn(cin, cout, 3, stride), _conv_bn(cout, cout, 3, act=None))
-        self.shortcut = (nn.Identity() if stride == 1 and cin == cout
-                         else _conv_bn(cin, cout, 1, stride, act=None))
+        self.shortcut = (
+            nn.Identity()
+            if stride == 1 and cin == cout
+            else _conv_bn(cin, cout, 1, stride, act=None)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.body(x) + self.shortcut(x))
@@ -289,8 +338,9 @@ class ResNet18Like(nn.Module):
     parameters (the paper's ResNet18 segmenter: 11.2M). Explained in: lecture 07.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, width: int = 8,
-                 config: list | None = None):
+    def __init__(
+        self, in_channels: int = 1, num_classes: int = 2, width: int = 8, config: list | None = None
+    ):
         super().__init__()
         config = RESNET18_TINY if config is None else config
         self.conv1 = _conv_bn(in_channels, width, 3, 2)
@@ -310,8 +360,9 @@ class ResNet18Like(nn.Module):
         self.classifier = nn.Sequential(_conv_bn(dec, dec, 3), nn.Conv2d(dec, num_classes, 1))
         self.feature_channels = {"low": width, "high": width * config[1][0]}
 
-    def forward(self, x: torch.Tensor, return_features: bool = False
-                ) -> torch.Tensor | tuple[torch.Tensor, Features]:
+    def forward(
+        self, x: torch.Tensor, return_features: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, Features]:
         """Logits, or ``(logits, {"low": stride-2 feature, "high": stride-8 feature})``."""
         _check_input(x, 8, "ResNet18Like")
         size = x.shape[-2:]
@@ -328,8 +379,7 @@ class ResNet18Like(nn.Module):
 
         y = up(self.proj_deep(x), high) + self.proj_high(high)
         y = up(y, low) + self.proj_low(low)
-        logits = F.interpolate(self.classifier(y), size=size, mode="bilinear",
-                               align_corners=False)
+        logits = F.interpolate(self.classifier(y), size=size, mode="bilinear", align_corners=False)
         return (logits, {"low": low, "high": high}) if return_features else logits
 
 

@@ -38,8 +38,9 @@ class UNet(nn.Module):
     distillation lecture.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, base_width: int = 8,
-                 depth: int = 4):
+    def __init__(
+        self, in_channels: int = 1, num_classes: int = 2, base_width: int = 8, depth: int = 4
+    ):
         super().__init__()
         if depth < 2:
             raise ValueError(f"depth must be >= 2 (one downsampling), got {depth}")
@@ -53,8 +54,10 @@ class UNet(nn.Module):
         )
         self.pool = nn.MaxPool2d(2)
         self.ups = nn.ModuleList(
-            [nn.ConvTranspose2d(widths[i], widths[i - 1], 2, stride=2)
-             for i in range(depth - 1, 0, -1)]
+            [
+                nn.ConvTranspose2d(widths[i], widths[i - 1], 2, stride=2)
+                for i in range(depth - 1, 0, -1)
+            ]
         )
         self.decoders = nn.ModuleList(
             [double_conv(2 * widths[i - 1], widths[i - 1]) for i in range(depth - 1, 0, -1)]
@@ -64,13 +67,16 @@ class UNet(nn.Module):
         self.high_level = min(3, depth - 1)
         self.feature_channels = {"low": widths[self.low_level], "high": widths[self.high_level]}
 
-    def forward(self, x: torch.Tensor, return_features: bool = False
-                ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(
+        self, x: torch.Tensor, return_features: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Logits, or ``(logits, {"low": stride-2 feature, "high": stride-8 feature})``."""
         factor = 2 ** (self.depth - 1)
         if x.dim() != 4 or x.shape[-1] % factor or x.shape[-2] % factor:
-            raise ValueError(f"UNet(depth={self.depth}) needs (B, C, H, W) with H, W "
-                             f"divisible by {factor}; got {tuple(x.shape)}")
+            raise ValueError(
+                f"UNet(depth={self.depth}) needs (B, C, H, W) with H, W "
+                f"divisible by {factor}; got {tuple(x.shape)}"
+            )
         skips = []
         for i, enc in enumerate(self.encoders):
             x = enc(x if i == 0 else self.pool(x))
