@@ -39,7 +39,9 @@ def test_exit_index_and_curve_by_hand():
     assert rows[0]["accuracy"] == 1.0
     assert rows[0]["macs"] == pytest.approx((10 + 100 + 1000) / 3)
     assert rows[0]["fractions"] == pytest.approx([1 / 3] * 3)
-    assert rows[1]["macs"] == 1000 and rows[1]["accuracy"] == pytest.approx(1 / 3)  # exit 3: [1, 0, 0]
+    assert rows[1]["macs"] == 1000 and rows[1]["accuracy"] == pytest.approx(
+        1 / 3
+    )  # exit 3: [1, 0, 0]
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 1.01])
@@ -102,8 +104,9 @@ def test_sandwich_step_and_calibration():
     assert torch.isfinite(loss) and net.width == 1.0
     # the narrowest width was trained: its BN has gradients, and so does the slice it uses
     assert net.stem[1].bn[0].weight.grad is not None
-    loader = DataLoader(TensorDataset(torch.randn(32, 1, 28, 28) * 3 + 1, torch.zeros(32)),
-                        batch_size=8)
+    loader = DataLoader(
+        TensorDataset(torch.randn(32, 1, 28, 28) * 3 + 1, torch.zeros(32)), batch_size=8
+    )
     before = net.stem[1].bn[3].running_var.clone()
     net.set_width(0.25)
     dyn.calibrate_bn(net, loader, batches=4)
@@ -121,7 +124,9 @@ def test_slice_gate_and_sweep():
     seg = target.clone()
     seg[0, 1, 1] = True  # a false positive on an empty slice
     prob = torch.tensor([0.1, 0.6, 0.9, 0.2])
-    rows = dyn.gate_sweep(prob, seg, target, [0, 0, 0, 0], [0.0, 0.5, 0.7], gate_macs=1, seg_macs=10)
+    rows = dyn.gate_sweep(
+        prob, seg, target, [0, 0, 0, 0], [0.0, 0.5, 0.7], gate_macs=1, seg_macs=10
+    )
     assert rows[0]["macs_per_volume"] == 4 + 40 and rows[0]["run_fraction"] == 1.0
     assert rows[0]["dice"] == pytest.approx(2 * 5 / 11)
     assert rows[1]["dice"] == 1.0 and rows[1]["macs_per_volume"] == 4 + 20

@@ -24,7 +24,7 @@ def test_group_shift_per_group_direction():
     x = torch.randn(2, 14, 4, 5, 6)
     out = gsp.group_shift3d(x)
     for g, d in enumerate(gsp.DIRECTIONS_3D):  # 14 channels / 7 groups = 2 each
-        assert torch.equal(out[:, 2 * g:2 * g + 2], gsp.shift3d(x[:, 2 * g:2 * g + 2], d))
+        assert torch.equal(out[:, 2 * g : 2 * g + 2], gsp.shift3d(x[:, 2 * g : 2 * g + 2], d))
     assert me.count_params(gsp.GroupShift3d()) == 0
 
 

@@ -26,8 +26,11 @@ def test_kit_has_template_and_worked_example():
 @pytest.mark.parametrize("path", PAPERS, ids=[p.name for p in PAPERS])
 def test_every_cell_has_slide_metadata(path: Path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    missing = [i for i, c in enumerate(nb["cells"])
-               if c["metadata"].get("slideshow", {}).get("slide_type") not in SLIDE_TYPES]
+    missing = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["metadata"].get("slideshow", {}).get("slide_type") not in SLIDE_TYPES
+    ]
     assert not missing, f"{path.name}: cells {missing} lack slideshow.slide_type"
     assert nb["cells"][0]["metadata"]["slideshow"]["slide_type"] == "slide"
     assert not any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
@@ -45,8 +48,11 @@ def test_remote_references_found():
     <script type="module">import mermaid from 'https://cdn.example/m.mjs';</script>
     <script src="_deck_assets/local.js"></script>"""
     assert slides.remote_references(page) == [
-        "https://cdn.example/x.js", "//cdn.example/y.js", "http://cdn.example/z.css",
-        "https://cdn.example/m.mjs"]
+        "https://cdn.example/x.js",
+        "//cdn.example/y.js",
+        "http://cdn.example/z.css",
+        "https://cdn.example/m.mjs",
+    ]
     assert slides.local_references(page) == ["_deck_assets/local.js"]
 
 
@@ -64,8 +70,13 @@ def modules() -> Path:
     if not (folder / "reveal.js" / "package.json").is_file():
         if shutil.which("npm") is None:
             pytest.skip("npm is not installed: cannot fetch reveal.js/MathJax (run `npm ci`)")
-        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode:
             pytest.skip(f"`npm ci` failed (no registry?): {done.stderr[-500:]}")
     return slides.node_modules(ROOT)

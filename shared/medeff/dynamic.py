@@ -55,17 +55,25 @@ class EarlyExitNet(nn.Module):
     of exits ``1..k`` (all three by default). Explained in: lecture 08, "Early exit".
     """
 
-    def __init__(self, num_classes: int = 8, in_channels: int = 1,
-                 channels: tuple[int, int, int] = (16, 32, 64)):
+    def __init__(
+        self,
+        num_classes: int = 8,
+        in_channels: int = 1,
+        channels: tuple[int, int, int] = (16, 32, 64),
+    ):
         super().__init__()
         c1, c2, c3 = channels
-        self.low = nn.Sequential(conv_bn_relu(in_channels, c1, 3, 1),  # 14x14
-                                 conv_bn_relu(c1, c2, 3, 2),           # 7x7
-                                 conv_bn_relu(c2, c2, 3, 1))
+        self.low = nn.Sequential(
+            conv_bn_relu(in_channels, c1, 3, 1),  # 14x14
+            conv_bn_relu(c1, c2, 3, 2),  # 7x7
+            conv_bn_relu(c2, c2, 3, 1),
+        )
         self.head1 = _Head(c2, num_classes)
-        self.high = nn.Sequential(conv_bn_relu(in_channels, c1, 3, 1),  # 28x28
-                                  conv_bn_relu(c1, c2, 3, 2),           # 14x14
-                                  conv_bn_relu(c2, c2, 3, 2))           # 7x7
+        self.high = nn.Sequential(
+            conv_bn_relu(in_channels, c1, 3, 1),  # 28x28
+            conv_bn_relu(c1, c2, 3, 2),  # 14x14
+            conv_bn_relu(c2, c2, 3, 2),
+        )  # 7x7
         self.fuse = conv_bn_relu(2 * c2, c3, 3, 1)  # reuse: concat(high, low) at 7x7
         self.head2 = _Head(c3, num_classes)
         self.deep = nn.Sequential(conv_bn_relu(c3, c3, 3, 1), conv_bn_relu(c3, c3, 3, 1))
@@ -152,8 +160,12 @@ def exit_index(logits: Sequence[torch.Tensor], threshold: float) -> torch.Tensor
     return leave
 
 
-def early_exit_curve(logits: Sequence[torch.Tensor], targets: torch.Tensor, costs: Sequence[int],
-                     thresholds: Iterable[float]) -> list[dict]:
+def early_exit_curve(
+    logits: Sequence[torch.Tensor],
+    targets: torch.Tensor,
+    costs: Sequence[int],
+    thresholds: Iterable[float],
+) -> list[dict]:
     """Accuracy and expected MACs per sample for each confidence threshold.
 
     Expected cost = sum over exits of (fraction of samples leaving there) x (MACs up to
@@ -165,16 +177,21 @@ def early_exit_curve(logits: Sequence[torch.Tensor], targets: torch.Tensor, cost
         leave = exit_index(logits, t)
         pred = torch.stack([o.argmax(1) for o in logits])[leave, torch.arange(len(leave))]
         frac = torch.bincount(leave, minlength=len(logits)).double() / len(leave)
-        rows.append({"threshold": float(t),
-                     "accuracy": (pred == targets).double().mean().item(),
-                     "macs": float(sum(f * c for f, c in zip(frac.tolist(), costs, strict=True))),
-                     "fractions": frac.tolist()})
+        rows.append(
+            {
+                "threshold": float(t),
+                "accuracy": (pred == targets).double().mean().item(),
+                "macs": float(sum(f * c for f, c in zip(frac.tolist(), costs, strict=True))),
+                "fractions": frac.tolist(),
+            }
+        )
     return rows
 
 
 @torch.no_grad()
-def predict_dynamic(model: EarlyExitNet, x: torch.Tensor, threshold: float
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+def predict_dynamic(
+    model: EarlyExitNet, x: torch.Tensor, threshold: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Real conditional inference: the full-resolution path runs only on the samples that
     did not leave at exit 1 (and exit 3's layers only on those that did not leave at 2).
 
@@ -219,10 +236,12 @@ class SlimmableConv2d(nn.Conv2d):
     Explained in: lecture 08, "One network, many widths".
     """
 
-    def __init__(self, in_list: Sequence[int], out_list: Sequence[int], kernel_size: int,
-                 stride: int = 1):
-        super().__init__(max(in_list), max(out_list), kernel_size, stride, kernel_size // 2,
-                         bias=False)
+    def __init__(
+        self, in_list: Sequence[int], out_list: Sequence[int], kernel_size: int, stride: int = 1
+    ):
+        super().__init__(
+            max(in_list), max(out_list), kernel_size, stride, kernel_size // 2, bias=False
+        )
         self.in_list, self.out_list = list(in_list), list(out_list)
         self.width_index = len(out_list) - 1
 
@@ -264,8 +283,11 @@ class SlimmableLinear(nn.Linear):
 
 
 def _slim_layer(in_list: Sequence[int], out_list: Sequence[int], stride: int) -> nn.Sequential:
-    return nn.Sequential(SlimmableConv2d(in_list, out_list, 3, stride),
-                         SwitchableBatchNorm2d(out_list), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        SlimmableConv2d(in_list, out_list, 3, stride),
+        SwitchableBatchNorm2d(out_list),
+        nn.ReLU(inplace=True),
+    )
 
 
 class SlimmableNet(nn.Module):
@@ -277,8 +299,12 @@ class SlimmableNet(nn.Module):
     Explained in: lecture 08, "One network, many widths".
     """
 
-    def __init__(self, widths: Sequence[float] = (0.25, 0.5, 0.75, 1.0), num_classes: int = 8,
-                 in_channels: int = 1):
+    def __init__(
+        self,
+        widths: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
+        num_classes: int = 8,
+        in_channels: int = 1,
+    ):
         super().__init__()
         self.widths = sorted(widths)
         self.num_classes, self.in_channels = num_classes, in_channels
@@ -286,8 +312,9 @@ class SlimmableNet(nn.Module):
         per_layer = list(zip(*chans, strict=True))  # per layer: one count per width
         n = len(self.widths)
         self.stem = _slim_layer([in_channels] * n, per_layer[0], 1)
-        self.features = nn.Sequential(*[_slim_layer(per_layer[i], per_layer[i + 1], s)
-                                        for i, (_, s) in enumerate(STAGES)])
+        self.features = nn.Sequential(
+            *[_slim_layer(per_layer[i], per_layer[i + 1], s) for i, (_, s) in enumerate(STAGES)]
+        )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = SlimmableLinear(per_layer[-1], num_classes)
         self.width = self.widths[-1]
@@ -340,9 +367,14 @@ class Resized(nn.Module):
         return self.model(x)
 
 
-def sandwich_step(model: SlimmableNet, batch: Sequence[torch.Tensor], *, n_random: int = 1,
-                  resolutions: Sequence[int] = (28,), rng: random.Random | None = None
-                  ) -> torch.Tensor:
+def sandwich_step(
+    model: SlimmableNet,
+    batch: Sequence[torch.Tensor],
+    *,
+    n_random: int = 1,
+    resolutions: Sequence[int] = (28,),
+    rng: random.Random | None = None,
+) -> torch.Tensor:
     """One training step of the sandwich rule with in-place distillation (MutualNet-style).
 
     The widest network sees the full-resolution input and learns from the labels; its
@@ -370,8 +402,12 @@ def sandwich_step(model: SlimmableNet, batch: Sequence[torch.Tensor], *, n_rando
 
 
 @torch.no_grad()
-def calibrate_bn(model: nn.Module, loader: Iterable, batches: int = 10,
-                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> nn.Module:
+def calibrate_bn(
+    model: nn.Module,
+    loader: Iterable,
+    batches: int = 10,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> nn.Module:
     """Recompute the running statistics of the BatchNorm layers ``model`` uses, from a few
     training batches (US-Nets' / MutualNet's post-training BN calibration per configuration).
 
@@ -380,8 +416,11 @@ def calibrate_bn(model: nn.Module, loader: Iterable, batches: int = 10,
     Returns the model in eval mode. Explained in: lecture 08, "One network, many widths".
     """
     used: list[nn.BatchNorm2d] = []
-    hooks = [m.register_forward_pre_hook(lambda mod, _i: used.append(mod))
-             for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    hooks = [
+        m.register_forward_pre_hook(lambda mod, _i: used.append(mod))
+        for m in model.modules()
+        if isinstance(m, nn.BatchNorm2d)
+    ]
     model.eval()
     first = next(iter(loader))[0]
     model(transform(first) if transform else first)  # find which BN layers run
@@ -417,9 +456,11 @@ class SliceGate(nn.Module):
     def __init__(self, in_channels: int = 1, width: int = 8, pool: int = 4):
         super().__init__()
         self.pool = nn.AvgPool2d(pool) if pool > 1 else nn.Identity()
-        self.features = nn.Sequential(conv_bn_relu(in_channels, width, 3, 2),
-                                      conv_bn_relu(width, 2 * width, 3, 2),
-                                      conv_bn_relu(2 * width, 2 * width, 3, 2))
+        self.features = nn.Sequential(
+            conv_bn_relu(in_channels, width, 3, 2),
+            conv_bn_relu(width, 2 * width, 3, 2),
+            conv_bn_relu(2 * width, 2 * width, 3, 2),
+        )
         self.fc = nn.Linear(2 * width, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -427,9 +468,15 @@ class SliceGate(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))[:, 0]
 
 
-def gate_sweep(gate_prob: torch.Tensor, seg_pred: torch.Tensor, target: torch.Tensor,
-               case_ids: Sequence[int], thresholds: Iterable[float], gate_macs: int,
-               seg_macs: int) -> list[dict]:
+def gate_sweep(
+    gate_prob: torch.Tensor,
+    seg_pred: torch.Tensor,
+    target: torch.Tensor,
+    case_ids: Sequence[int],
+    thresholds: Iterable[float],
+    gate_macs: int,
+    seg_macs: int,
+) -> list[dict]:
     """Gated segmentation over thresholds, from per-slice gate probabilities ``(S,)`` and the
     segmentation net's masks on *every* slice ``(S, H, W)`` (computed once).
 
@@ -450,10 +497,15 @@ def gate_sweep(gate_prob: torch.Tensor, seg_pred: torch.Tensor, target: torch.Te
         run = gate_prob >= t
         pred = seg_pred & run[:, None, None]
         scores = summarize(case_scores(pred, target, ids))
-        rows.append({"threshold": float(t), "dice": scores["dice"],
-                     "macs_per_volume": (len(ids) * gate_macs + int(run.sum()) * seg_macs) / n_cases,
-                     "run_fraction": run.double().mean().item(),
-                     "missed_slices": int((present & ~run).sum())})
+        rows.append(
+            {
+                "threshold": float(t),
+                "dice": scores["dice"],
+                "macs_per_volume": (len(ids) * gate_macs + int(run.sum()) * seg_macs) / n_cases,
+                "run_fraction": run.double().mean().item(),
+                "missed_slices": int((present & ~run).sum()),
+            }
+        )
     return rows
 
 
@@ -461,12 +513,20 @@ def gate_sweep(gate_prob: torch.Tensor, seg_pred: torch.Tensor, target: torch.Te
 def _shuffled(dataset, batch_size: int, seed: int):
     from torch.utils.data import DataLoader
 
-    return DataLoader(dataset, batch_size=batch_size, shuffle=True,
-                      generator=torch.Generator().manual_seed(seed))
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
+    )
 
 
-def train_early_exit(loaders: tuple, *, num_classes: int = 8, epochs: int = 2, lr: float = 3e-3,
-                     batch_size: int = 128, seed: int = 0) -> tuple[EarlyExitNet, dict]:
+def train_early_exit(
+    loaders: tuple,
+    *,
+    num_classes: int = 8,
+    epochs: int = 2,
+    lr: float = 3e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> tuple[EarlyExitNet, dict]:
     """Train (or load from ``me.train_cached``) an :class:`EarlyExitNet` on ``loaders`` =
     (train, val, test) with the course budget (Adam, cosine, mean CE over the exits).
 
@@ -478,8 +538,14 @@ def train_early_exit(loaders: tuple, *, num_classes: int = 8, epochs: int = 2, l
     from .training import fit, set_seed
 
     train = loaders[0]
-    config = {"num_classes": num_classes, "epochs": epochs, "lr": lr, "batch_size": batch_size,
-              "seed": seed, "data": data_fingerprint(train.dataset)}
+    config = {
+        "num_classes": num_classes,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "data": data_fingerprint(train.dataset),
+    }
 
     def build() -> EarlyExitNet:
         set_seed(seed)
@@ -487,17 +553,30 @@ def train_early_exit(loaders: tuple, *, num_classes: int = 8, epochs: int = 2, l
 
     def run(model: nn.Module) -> dict:
         start = time.perf_counter()
-        fit(model, _shuffled(train.dataset, batch_size, seed), epochs=epochs, lr=lr,
-            train_step=early_exit_loss, progress=False)
+        fit(
+            model,
+            _shuffled(train.dataset, batch_size, seed),
+            epochs=epochs,
+            lr=lr,
+            train_step=early_exit_loss,
+            progress=False,
+        )
         return {"train_seconds": time.perf_counter() - start}
 
     return train_cached("dynamic-early-exit", config, build, run)
 
 
-def train_slimmable(loaders: tuple, *, widths: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
-                    resolutions: Sequence[int] = (28,), num_classes: int = 8, epochs: int = 2,
-                    lr: float = 3e-3, batch_size: int = 128, seed: int = 0
-                    ) -> tuple[SlimmableNet, dict]:
+def train_slimmable(
+    loaders: tuple,
+    *,
+    widths: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
+    resolutions: Sequence[int] = (28,),
+    num_classes: int = 8,
+    epochs: int = 2,
+    lr: float = 3e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> tuple[SlimmableNet, dict]:
     """Train (or load) a :class:`SlimmableNet` with :func:`sandwich_step` (largest, smallest
     and one random width per step; the smaller ones at a random input size from
     ``resolutions``, distilled from the largest). Explained in: lecture 08.
@@ -508,9 +587,16 @@ def train_slimmable(loaders: tuple, *, widths: Sequence[float] = (0.25, 0.5, 0.7
     from .training import fit, set_seed
 
     train = loaders[0]
-    config = {"widths": sorted(widths), "resolutions": list(resolutions), "epochs": epochs,
-              "lr": lr, "batch_size": batch_size, "seed": seed, "num_classes": num_classes,
-              "data": data_fingerprint(train.dataset)}
+    config = {
+        "widths": sorted(widths),
+        "resolutions": list(resolutions),
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "num_classes": num_classes,
+        "data": data_fingerprint(train.dataset),
+    }
 
     def build() -> SlimmableNet:
         set_seed(seed)
@@ -519,16 +605,22 @@ def train_slimmable(loaders: tuple, *, widths: Sequence[float] = (0.25, 0.5, 0.7
     def run(model: nn.Module) -> dict:
         rng = random.Random(seed)
         start = time.perf_counter()
-        fit(model, _shuffled(train.dataset, batch_size, seed), epochs=epochs, lr=lr,
+        fit(
+            model,
+            _shuffled(train.dataset, batch_size, seed),
+            epochs=epochs,
+            lr=lr,
             train_step=lambda m, b: sandwich_step(m, b, resolutions=resolutions, rng=rng),
-            progress=False)
+            progress=False,
+        )
         return {"train_seconds": time.perf_counter() - start}
 
     return train_cached("dynamic-slimmable", config, build, run)
 
 
-def liver_slices(size: int = 48, seed: int = 0, n_cases: int = 60
-                 ) -> dict[str, tuple[torch.Tensor, torch.Tensor, np.ndarray]]:
+def liver_slices(
+    size: int = 48, seed: int = 0, n_cases: int = 60
+) -> dict[str, tuple[torch.Tensor, torch.Tensor, np.ndarray]]:
     """Every axial slice of the phantom cohort for the liver task, downsampled to
     ``size`` x ``size``: ``{"train"|"val"|"test": (x (S, 1, size, size), y (S, size, size),
     case_ids (S,))}``, slices in order within each case (``keep="all"``: empty slices too).
@@ -538,17 +630,20 @@ def liver_slices(size: int = 48, seed: int = 0, n_cases: int = 60
     from .data import segmentation_datasets
 
     out = {}
-    for name, ds in zip(("train", "val", "test"),
-                        segmentation_datasets("liver", seed, n_cases=n_cases, keep="all",
-                                              eval_keep="all"), strict=True):
+    for name, ds in zip(
+        ("train", "val", "test"),
+        segmentation_datasets("liver", seed, n_cases=n_cases, keep="all", eval_keep="all"),
+        strict=True,
+    ):
         x = F.interpolate(ds.x, size=(size, size), mode="area")
         y = F.interpolate(ds.y[:, None].float(), size=(size, size), mode="nearest")[:, 0].long()
         out[name] = (x, y, np.asarray(ds.case_ids))
     return out
 
 
-def train_slice_models(slices: dict, *, epochs: int = 2, lr: float = 3e-3, batch_size: int = 32,
-                       seed: int = 0) -> tuple[nn.Module, nn.Module, dict]:
+def train_slice_models(
+    slices: dict, *, epochs: int = 2, lr: float = 3e-3, batch_size: int = 32, seed: int = 0
+) -> tuple[nn.Module, nn.Module, dict]:
     """Train (or load) the per-slice gate (:class:`SliceGate`, "liver in this slice?") and
     the segmentation net (``UNet(base_width=8, depth=3)``) on every training slice.
 
@@ -564,8 +659,13 @@ def train_slice_models(slices: dict, *, epochs: int = 2, lr: float = 3e-3, batch
 
     x, y, _ = slices["train"]
     present = y.reshape(len(y), -1).any(1).float()
-    base = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
-            "data": data_fingerprint(TensorDataset(x, y))}
+    base = {
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "data": data_fingerprint(TensorDataset(x, y)),
+    }
 
     def build_gate() -> nn.Module:
         set_seed(seed)
@@ -577,13 +677,23 @@ def train_slice_models(slices: dict, *, epochs: int = 2, lr: float = 3e-3, batch
 
     def run(model: nn.Module, target: torch.Tensor, loss_fn) -> dict:
         start = time.perf_counter()
-        fit(model, _shuffled(TensorDataset(x, target), batch_size, seed), epochs=epochs, lr=lr,
-            loss_fn=loss_fn, progress=False)
+        fit(
+            model,
+            _shuffled(TensorDataset(x, target), batch_size, seed),
+            epochs=epochs,
+            lr=lr,
+            loss_fn=loss_fn,
+            progress=False,
+        )
         return {"train_seconds": time.perf_counter() - start}
 
-    gate, grec = train_cached("dynamic-slice-gate", base | {"model": "SliceGate(pool=2)"},
-                              build_gate, lambda m: run(m, present,
-                                                        F.binary_cross_entropy_with_logits))
-    seg, srec = train_cached("dynamic-liver-unet", base | {"model": "UNet(8, 3)"}, build_seg,
-                             lambda m: run(m, y, None))
+    gate, grec = train_cached(
+        "dynamic-slice-gate",
+        base | {"model": "SliceGate(pool=2)"},
+        build_gate,
+        lambda m: run(m, present, F.binary_cross_entropy_with_logits),
+    )
+    seg, srec = train_cached(
+        "dynamic-liver-unet", base | {"model": "UNet(8, 3)"}, build_seg, lambda m: run(m, y, None)
+    )
     return gate, seg, {"gate": grec, "seg": srec}

@@ -34,11 +34,25 @@ from pathlib import Path
 ASSETS_DIR = "_deck_assets"
 # (npm package, files or folders inside it that a deck needs)
 ASSET_FILES: dict[str, tuple[str, ...]] = {
-    "reveal.js": ("dist/reveal.js", "dist/reveal.css", "dist/reset.css", "dist/theme",
-                  "plugin/notes", "LICENSE"),
-    "mathjax": ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "extensions",
-                "jax/input/TeX", "jax/output/CommonHTML", "jax/element",
-                "localization/en", "fonts/HTML-CSS/TeX/woff", "LICENSE"),
+    "reveal.js": (
+        "dist/reveal.js",
+        "dist/reveal.css",
+        "dist/reset.css",
+        "dist/theme",
+        "plugin/notes",
+        "LICENSE",
+    ),
+    "mathjax": (
+        "MathJax.js",
+        "config/TeX-AMS_CHTML-full.js",
+        "extensions",
+        "jax/input/TeX",
+        "jax/output/CommonHTML",
+        "jax/element",
+        "localization/en",
+        "fonts/HTML-CSS/TeX/woff",
+        "LICENSE",
+    ),
     "requirejs": ("require.js",),
     "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
 }
@@ -54,7 +68,8 @@ _REMOTE = re.compile(
     r"""|<link\b[^>]*\bhref\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)"""
     r"""|\bimport\b[^;'"]*\bfrom\s*["']((?:https?:)?//[^"']+)"""
     r"""|\brequire\s*\(\s*\{[^}]*\}\s*,\s*\[\s*["']((?:https?:)?//[^"']+)""",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def repo_root(start: Path | None = None) -> Path:
@@ -76,7 +91,8 @@ def node_modules(root: Path | None = None) -> Path:
     if missing:
         raise FileNotFoundError(
             f"{folder} lacks the npm packages {missing}; run `npm ci` in {folder.parent} "
-            "(the versions are pinned in package-lock.json)")
+            "(the versions are pinned in package-lock.json)"
+        )
     return folder
 
 
@@ -92,8 +108,9 @@ def install_assets(deck_dir: Path, modules: Path | None = None) -> Path:
         for part in parts:
             src, dst = modules / package / part, target / package / part
             if src.is_dir():
-                shutil.copytree(src, dst, dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns("*.map", "unpacked"))
+                shutil.copytree(
+                    src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map", "unpacked")
+                )
             elif src.is_file():
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dst)
@@ -114,8 +131,13 @@ def local_references(html: str) -> list[str]:
     """Relative paths of the scripts and style sheets a page loads (to check they exist)."""
     found = re.findall(r"""<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["']([^"']+)["']""", html)
     reveal = re.findall(r"""["'](_deck_assets/[^"'?]+)""", html)
-    return sorted({u.split("?")[0] for u in [*found, *reveal]
-                   if not re.match(r"(?:[a-z]+:|//|#|data:)", u, re.IGNORECASE)})
+    return sorted(
+        {
+            u.split("?")[0]
+            for u in [*found, *reveal]
+            if not re.match(r"(?:[a-z]+:|//|#|data:)", u, re.IGNORECASE)
+        }
+    )
 
 
 def exporter(assets: str = ASSETS_DIR, show_code: bool = False):
@@ -140,9 +162,16 @@ def exporter(assets: str = ASSETS_DIR, show_code: bool = False):
     return exp
 
 
-def build_deck(notebook: Path | str, out_dir: Path | str | None = None, *,
-               execute: bool = True, fast: bool = False, modules: Path | None = None,
-               timeout: int = 900, show_code: bool = False) -> Path:
+def build_deck(
+    notebook: Path | str,
+    out_dir: Path | str | None = None,
+    *,
+    execute: bool = True,
+    fast: bool = False,
+    modules: Path | None = None,
+    timeout: int = 900,
+    show_code: bool = False,
+) -> Path:
     """Write ``out_dir/<name>.slides.html`` (default ``build/slides``) and its assets.
 
     With ``execute`` the notebook is run first (in its own folder, ``MEDEFF_FAST=1`` when
@@ -162,17 +191,21 @@ def build_deck(notebook: Path | str, out_dir: Path | str | None = None, *,
         with tempfile.TemporaryDirectory() as tmp:
             run = execute_notebook(notebook, Path(tmp), fast=fast, timeout=timeout, html=False)
             if not run.ok:
-                raise RuntimeError(f"{notebook.name} failed while building its slides:\n"
-                                   f"{run.error[-3000:]}")
+                raise RuntimeError(
+                    f"{notebook.name} failed while building its slides:\n{run.error[-3000:]}"
+                )
             nb = nbformat.read(Path(tmp) / notebook.name, as_version=4)
     else:
         nb = nbformat.read(notebook, as_version=4)
     install_assets(out, modules)
     (out / ASSETS_DIR / "no-mermaid.mjs").write_text(
         "// the decks use no Mermaid diagrams; this stub replaces the CDN module\n"
-        "export default { initialize() {} };\n", encoding="utf-8")
+        "export default { initialize() {} };\n",
+        encoding="utf-8",
+    )
     body, _ = exporter(show_code=show_code).from_notebook_node(
-        nb, resources={"metadata": {"name": notebook.stem}})
+        nb, resources={"metadata": {"name": notebook.stem}}
+    )
     body = body.replace("</head>", f"<style>{DECK_CSS}</style>\n</head>", 1)
     remote = remote_references(body)
     if remote:
@@ -183,7 +216,9 @@ def build_deck(notebook: Path | str, out_dir: Path | str | None = None, *,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m medeff.slides", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m medeff.slides", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="output folder (build/slides)")
     parser.add_argument("--no-execute", action="store_true", help="convert without running")
@@ -193,8 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for nb in args.notebooks:
         if nb.suffix == ".py":  # the jupytext twin: use its notebook
             nb = nb.with_suffix(".ipynb")
-        deck = build_deck(nb, args.out, execute=not args.no_execute, fast=args.fast,
-                          show_code=args.show_code)
+        deck = build_deck(
+            nb, args.out, execute=not args.no_execute, fast=args.fast, show_code=args.show_code
+        )
         print(f"wrote {deck} (open it in a browser; works offline)")
     return 0
 

@@ -25,7 +25,14 @@ from torch import nn
 
 # (dz, dy, dx) per group: one group stays, the others move one voxel along +-z, +-y, +-x.
 DIRECTIONS_3D: tuple[tuple[int, int, int], ...] = (
-    (0, 0, 0), (1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))
+    (0, 0, 0),
+    (1, 0, 0),
+    (-1, 0, 0),
+    (0, 1, 0),
+    (0, -1, 0),
+    (0, 0, 1),
+    (0, 0, -1),
+)
 
 
 def shift3d(x: torch.Tensor, offset: Sequence[int]) -> torch.Tensor:
@@ -48,17 +55,22 @@ def shift3d(x: torch.Tensor, offset: Sequence[int]) -> torch.Tensor:
     return out
 
 
-def group_shift3d(x: torch.Tensor,
-                  directions: Sequence[Sequence[int]] = DIRECTIONS_3D,
-                  distance: int = 1) -> torch.Tensor:
+def group_shift3d(
+    x: torch.Tensor, directions: Sequence[Sequence[int]] = DIRECTIONS_3D, distance: int = 1
+) -> torch.Tensor:
     """Group shift: split the channels into ``len(directions)`` groups, shift group ``g`` by
     ``distance * directions[g]``; the groups are as equal as ``torch.tensor_split`` makes them.
 
     No parameters, no MACs. Explained in: the GSP-Conv reproduction, "Approach".
     """
     groups = torch.tensor_split(x, len(directions), dim=1)
-    return torch.cat([shift3d(g, [distance * d for d in direction])
-                      for g, direction in zip(groups, directions, strict=True)], dim=1)
+    return torch.cat(
+        [
+            shift3d(g, [distance * d for d in direction])
+            for g, direction in zip(groups, directions, strict=True)
+        ],
+        dim=1,
+    )
 
 
 class GroupShift3d(nn.Module):
@@ -86,8 +98,14 @@ class GSPConv3d(nn.Module):
     Explained in: the GSP-Conv reproduction, "Approach".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = False,
-                 directions: Sequence[Sequence[int]] = DIRECTIONS_3D, distance: int = 1):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        bias: bool = False,
+        directions: Sequence[Sequence[int]] = DIRECTIONS_3D,
+        distance: int = 1,
+    ):
         super().__init__()
         self.shift = GroupShift3d(directions, distance)  # parameter-free
         self.pointwise = nn.Conv3d(in_channels, out_channels, 1, bias=bias)  # pw
@@ -125,28 +143,44 @@ class UNet3D(nn.Module):
     ``2 ** (depth - 1)``. Explained in: the GSP-Conv reproduction.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, base_width: int = 8,
-                 depth: int = 3, conv: str = "standard"):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 2,
+        base_width: int = 8,
+        depth: int = 3,
+        conv: str = "standard",
+    ):
         super().__init__()
         if depth < 2:
             raise ValueError(f"depth must be >= 2, got {depth}")
         widths = [base_width * 2**i for i in range(depth)]
         self.depth, self.conv = depth, conv
         self.encoders = nn.ModuleList(
-            [conv3d_block(in_channels if i == 0 else widths[i - 1], widths[i], conv)
-             for i in range(depth)])
+            [
+                conv3d_block(in_channels if i == 0 else widths[i - 1], widths[i], conv)
+                for i in range(depth)
+            ]
+        )
         self.pool = nn.MaxPool3d(2)
-        self.ups = nn.ModuleList([nn.ConvTranspose3d(widths[i], widths[i - 1], 2, stride=2)
-                                  for i in range(depth - 1, 0, -1)])
-        self.decoders = nn.ModuleList([conv3d_block(2 * widths[i - 1], widths[i - 1], conv)
-                                       for i in range(depth - 1, 0, -1)])
+        self.ups = nn.ModuleList(
+            [
+                nn.ConvTranspose3d(widths[i], widths[i - 1], 2, stride=2)
+                for i in range(depth - 1, 0, -1)
+            ]
+        )
+        self.decoders = nn.ModuleList(
+            [conv3d_block(2 * widths[i - 1], widths[i - 1], conv) for i in range(depth - 1, 0, -1)]
+        )
         self.head = nn.Conv3d(widths[0], num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         factor = 2 ** (self.depth - 1)
         if x.dim() != 5 or any(s % factor for s in x.shape[2:]):
-            raise ValueError(f"UNet3D(depth={self.depth}) needs (B, C, D, H, W) with D, H, W "
-                             f"divisible by {factor}; got {tuple(x.shape)}")
+            raise ValueError(
+                f"UNet3D(depth={self.depth}) needs (B, C, D, H, W) with D, H, W "
+                f"divisible by {factor}; got {tuple(x.shape)}"
+            )
         skips = []
         for i, enc in enumerate(self.encoders):
             x = enc(x if i == 0 else self.pool(x))
@@ -161,9 +195,13 @@ class UNet3D(nn.Module):
 LIVER_CROP: tuple[tuple[int, int], ...] = ((0, 32), (20, 84), (8, 72))
 
 
-def task_volumes_3d(task: str = "liver", shape: Sequence[int] = (16, 32, 32),
-                    crop: Sequence[Sequence[int]] | None = LIVER_CROP,
-                    n_cases: int = 60, seed: int = 0) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def task_volumes_3d(
+    task: str = "liver",
+    shape: Sequence[int] = (16, 32, 32),
+    crop: Sequence[Sequence[int]] | None = LIVER_CROP,
+    n_cases: int = 60,
+    seed: int = 0,
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Phantom volumes for 3-D segmentation, cropped to ``crop`` ((z0, z1), (y0, y1), (x0, x1)
     of the 32 x 96 x 96 phantom; ``None`` keeps it whole), resampled to ``shape``, split by case.
 
@@ -186,12 +224,14 @@ def task_volumes_3d(task: str = "liver", shape: Sequence[int] = (16, 32, 32),
     x = F.interpolate(x, size=tuple(shape), mode="trilinear", align_corners=False)
     y = F.interpolate(y, size=tuple(shape), mode="nearest")[:, 0].long()
     split = split_cases(n_cases, seed)
-    return {name: (x[torch.from_numpy(idx)], y[torch.from_numpy(idx)])
-            for name, idx in split.items()}
+    return {
+        name: (x[torch.from_numpy(idx)], y[torch.from_numpy(idx)]) for name, idx in split.items()
+    }
 
 
-def volume_dice(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4,
-                threshold: float = 0.4) -> list[float]:
+def volume_dice(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4, threshold: float = 0.4
+) -> list[float]:
     """Per-volume foreground Dice (probability > ``threshold``, the case-study rule).
 
     Explained in: the GSP-Conv reproduction, "Experiments".
@@ -203,16 +243,25 @@ def volume_dice(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: 
     scores = []
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            pred = foreground_probability(model(x[i:i + batch_size])) > threshold
-            for p, g in zip(pred, y[i:i + batch_size].bool(), strict=True):
+            pred = foreground_probability(model(x[i : i + batch_size])) > threshold
+            for p, g in zip(pred, y[i : i + batch_size].bool(), strict=True):
                 total = int(p.sum()) + int(g.sum())
                 scores.append(1.0 if total == 0 else 2.0 * int((p & g).sum()) / total)
     model.train(was)
     return scores
 
 
-def train_unet3d(conv: str, data: dict, *, base_width: int = 8, depth: int = 3, epochs: int = 5,
-                 lr: float = 3e-3, batch_size: int = 2, seed: int = 0) -> tuple[UNet3D, dict]:
+def train_unet3d(
+    conv: str,
+    data: dict,
+    *,
+    base_width: int = 8,
+    depth: int = 3,
+    epochs: int = 5,
+    lr: float = 3e-3,
+    batch_size: int = 2,
+    seed: int = 0,
+) -> tuple[UNet3D, dict]:
     """Train (or load from ``me.train_cached``) ``UNet3D(conv=conv)`` on ``data["train"]`` of
     :func:`task_volumes_3d` (cross-entropy, Adam, cosine schedule); the record holds
     ``train_seconds`` and the per-volume test Dice (:func:`volume_dice`).
@@ -227,21 +276,35 @@ def train_unet3d(conv: str, data: dict, *, base_width: int = 8, depth: int = 3, 
     from ..training import fit, set_seed
 
     x, y = data["train"]
-    config = {"conv": conv, "base_width": base_width, "depth": depth, "epochs": epochs, "lr": lr,
-              "batch_size": batch_size, "seed": seed,
-              "data": data_fingerprint(TensorDataset(x, y))}
+    config = {
+        "conv": conv,
+        "base_width": base_width,
+        "depth": depth,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "data": data_fingerprint(TensorDataset(x, y)),
+    }
 
     def build() -> UNet3D:
         set_seed(seed)
         return UNet3D(base_width=base_width, depth=depth, conv=conv)
 
     def run(model: nn.Module) -> dict:
-        loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(seed))
+        loader = DataLoader(
+            TensorDataset(x, y),
+            batch_size=batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(seed),
+        )
         start = time.perf_counter()
         history = fit(model, loader, epochs=epochs, lr=lr, progress=False)
         seconds = time.perf_counter() - start
-        return {"train_seconds": seconds, "train_loss": history["train_loss"],
-                "test_dice": volume_dice(model, *data["test"])}
+        return {
+            "train_seconds": seconds,
+            "train_loss": history["train_loss"],
+            "test_dice": volume_dice(model, *data["test"]),
+        }
 
     return train_cached(f"gsp-unet3d-{conv}", config, build, run)
