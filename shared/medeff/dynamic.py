@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import eval_mode
 from .models.efficient import STAGES, SmallClassifier, conv_bn_relu, make_classifier, make_divisible
 
 
@@ -133,14 +134,12 @@ def exit_logits(model: nn.Module, loader: Iterable) -> tuple[list[torch.Tensor],
 
     Explained in: lecture 08, "Early exit".
     """
-    was = model.training
-    model.eval()
     outs: list[list[torch.Tensor]] = []
     ys = []
-    for x, y, *_ in loader:
-        outs.append(model(x))
-        ys.append(y)
-    model.train(was)
+    with eval_mode(model):
+        for x, y, *_ in loader:
+            outs.append(model(x))
+            ys.append(y)
     return [torch.cat(per_exit) for per_exit in zip(*outs, strict=True)], torch.cat(ys)
 
 
@@ -198,24 +197,22 @@ def predict_dynamic(
     Returns ``(predictions, exit index)``; equal to what :func:`early_exit_curve`
     simulates from all exits' logits. Explained in: lecture 08, "Early exit".
     """
-    was = model.training
-    model.eval()
-    n = x.shape[0]
-    pred = torch.empty(n, dtype=torch.long)
-    leave = torch.full((n,), 2, dtype=torch.long)
-    low = model.low(F.avg_pool2d(x, 2))
-    p1 = model.head1(low).softmax(1)
-    go = p1.max(1).values < threshold
-    pred[~go], leave[~go] = p1.argmax(1)[~go], 0
-    idx = go.nonzero().flatten()
-    if len(idx):
-        fused = model.fuse(torch.cat([model.high(x[idx]), low[idx]], dim=1))
-        p2 = model.head2(fused).softmax(1)
-        go2 = p2.max(1).values < threshold
-        pred[idx[~go2]], leave[idx[~go2]] = p2.argmax(1)[~go2], 1
-        if go2.any():
-            pred[idx[go2]] = model.head3(model.deep(fused[go2])).argmax(1)
-    model.train(was)
+    with eval_mode(model):
+        n = x.shape[0]
+        pred = torch.empty(n, dtype=torch.long)
+        leave = torch.full((n,), 2, dtype=torch.long)
+        low = model.low(F.avg_pool2d(x, 2))
+        p1 = model.head1(low).softmax(1)
+        go = p1.max(1).values < threshold
+        pred[~go], leave[~go] = p1.argmax(1)[~go], 0
+        idx = go.nonzero().flatten()
+        if len(idx):
+            fused = model.fuse(torch.cat([model.high(x[idx]), low[idx]], dim=1))
+            p2 = model.head2(fused).softmax(1)
+            go2 = p2.max(1).values < threshold
+            pred[idx[~go2]], leave[idx[~go2]] = p2.argmax(1)[~go2], 1
+            if go2.any():
+                pred[idx[go2]] = model.head3(model.deep(fused[go2])).argmax(1)
     return pred, leave
 
 

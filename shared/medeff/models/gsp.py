@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .._checks import eval_mode
+
 # (dz, dy, dx) per group: one group stays, the others move one voxel along +-z, +-y, +-x.
 DIRECTIONS_3D: tuple[tuple[int, int, int], ...] = (
     (0, 0, 0),
@@ -238,16 +240,13 @@ def volume_dice(
     """
     from ..metrics import foreground_probability
 
-    was = model.training
-    model.eval()
     scores = []
-    with torch.no_grad():
+    with eval_mode(model, no_grad=True):
         for i in range(0, len(x), batch_size):
             pred = foreground_probability(model(x[i : i + batch_size])) > threshold
             for p, g in zip(pred, y[i : i + batch_size].bool(), strict=True):
                 total = int(p.sum()) + int(g.sum())
                 scores.append(1.0 if total == 0 else 2.0 * int((p & g).sum()) / total)
-    model.train(was)
     return scores
 
 
