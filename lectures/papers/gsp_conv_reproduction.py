@@ -301,5 +301,18 @@ print(f"in this run: {verdict} with {s['macs'] / g['macs']:.0f}x fewer MACs, and
 #
 # <small>0.5 min. Then 15 minutes of questions and discussion.</small>
 
+# %% [markdown] slideshow={"slide_type": "skip"}
+# ## Exercises (for the discussion)
+#
+# 1. **(code)** Rerun the table with the shift groups along two directions only (in-plane)
+#    and compare Dice and latency with the six-direction shift. Which matters more here?
+# 2. **(reason)** The GSP U-Net has 14x fewer MACs but was measured only about 1.6x
+#    faster. Using the per-layer timing, explain where the time goes and what a fused
+#    shift + pointwise kernel would change.
+# 3. **(reason)** The receptive field of stacked GSP layers grows as an octahedron, not a
+#    cube. Which segmentation targets would suffer most, and how would you test it?
+# 4. **(reason)** What would you need to reproduce the paper's PROMISE12/BraTS claims
+#    rather than this miniature: data, budget, and the measurements you would report?
+
 # %% slideshow={"slide_type": "skip"}
 print(f"notebook run time: {time.perf_counter() - T0:.1f} s")

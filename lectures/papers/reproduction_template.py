@@ -227,5 +227,17 @@ print(f"accuracy of the proposed model minus the baseline: {gap:+.3f} (one seed:
 #
 # Total: 100. The time budget per section is a hint, not a rule; the total is.
 
+# %% [markdown] slideshow={"slide_type": "skip"}
+# ## Exercises (before you present)
+#
+# 1. **(reason)** Write the paper's main claim as one checkable sentence, then name the one
+#    number your miniature reproduction will report for it.
+# 2. **(code)** Count the MACs and parameters of the paper's key block and of the baseline it
+#    replaces with `me.count_macs` / `me.count_params`, at an input size of the course data.
+# 3. **(code)** Time both with `me.compare_latency` and write the result as "n times
+#    faster/slower" with the paired 10-90 % range.
+# 4. **(reason)** List two ways your miniature differs from the paper's setting and say how
+#    each could change the conclusion.
+
 # %% slideshow={"slide_type": "skip"}
 print(f"notebook run time: {time.perf_counter() - T0:.1f} s")
