@@ -196,20 +196,6 @@ def test_train_or_load_trains_then_loads_from_cache(tmp_path, monkeypatch):
     assert not rec3["cached"]  # a different configuration is a different cache entry
 
 
-def test_data_fingerprint_changes_with_content_not_with_copy():
-    from torch.utils.data import TensorDataset
-
-    from medeff.models.efficient import _data_fingerprint
-
-    x, y = torch.rand(20, 1, 4, 4), torch.arange(20)
-    a = _data_fingerprint(TensorDataset(x, y))
-    assert a == _data_fingerprint(TensorDataset(x.clone(), y.clone()))
-    x2 = x.clone()
-    x2[3, 0, 1, 1] += 0.5
-    assert a != _data_fingerprint(TensorDataset(x2, y))
-    assert _data_fingerprint(None) == ""
-
-
 def test_ghost_module_arguments_after_out_channels_are_keyword_only():
     # huawei-noah's GhostModule(16, 32, 3) means kernel_size=3; medeff refuses the ambiguity
     with pytest.raises(TypeError):
@@ -254,15 +240,16 @@ def test_source_fingerprint_covers_the_whole_package(tmp_path):
     import shutil
     from pathlib import Path
 
-    from medeff.models.efficient import _source_fingerprint
+    from medeff.model_cache import source_fingerprint
 
     pkg = Path(me.__file__).parent
     copy = tmp_path / "medeff"
     shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    assert _source_fingerprint(copy) == _source_fingerprint()
+    before = source_fingerprint(copy)
+    assert before == source_fingerprint(pkg)  # the same files, the same hash
     with open(copy / "training.py", "a") as f:  # a change outside efficient.py (the loop)
         f.write("\n# changed\n")
-    assert _source_fingerprint(copy) != _source_fingerprint()
+    assert source_fingerprint(copy) != before
 
 
 def _random_loaders(n=64, batch_size=16, seed=0):
@@ -288,7 +275,7 @@ def test_changing_a_training_setting_retrains(tmp_path, monkeypatch):
             change
         )
     # a change to the training loop (any medeff source) or to the fit settings retrains too
-    monkeypatch.setattr(ef, "_source_fingerprint", lambda: "edited-training-py")
+    monkeypatch.setattr(me.model_cache, "source_fingerprint", lambda: "edited-training-py")
     assert not ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]
     monkeypatch.setattr(ef, "FIT_SETTINGS", ef.FIT_SETTINGS | {"optimizer": "sgd"})
     assert not ef.train_or_load("standard", 0.25, loaders, **args)[1]["cached"]

@@ -31,15 +31,24 @@ from .config import cache_dir, is_fast
 PACKAGE = Path(__file__).resolve().parent
 
 
-@cache
-def source_fingerprint() -> str:
-    """Hash of every ``.py`` file of the medeff package (names and contents).
+def source_fingerprint(root: Path | None = None) -> str:
+    """Hash of every ``.py`` file of the medeff package (or of the folder ``root``).
 
-    Explained in: lecture 01 ("Training on the organ patches").
+    Training, the optimizer loop, the data pipeline and the models all live in medeff, so
+    any change to its source drops the cached weights (a few unnecessary retrains are the
+    price of never loading stale ones). The package's own hash is computed once per
+    process. Explained in: lecture 01 ("Training on the organ patches").
     """
+    return _tree_hash(PACKAGE) if root is None else _tree_hash.__wrapped__(Path(root))
+
+
+@cache
+def _tree_hash(base: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE)).encode())
+    for path in sorted(base.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(base).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -544,40 +544,6 @@ COURSE_BUDGET: dict[str, object] = {"epochs": 1, "lr": 3e-3, "batch_size": 128}
 COURSE_SEEDS: tuple[int, ...] = (0, 1, 2)
 
 
-def _source_fingerprint(root: object = None) -> str:
-    """Hash of every ``.py`` file of the medeff package (or of the folder ``root``).
-
-    Training, the optimizer loop, the data pipeline and the models all live in medeff, so
-    any change to its source drops the cached weights (a few unnecessary retrains are the
-    price of never loading stale ones).
-    """
-    import hashlib
-    from pathlib import Path
-
-    base = Path(root) if root is not None else Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(base.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(path.relative_to(base).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def _data_fingerprint(dataset: object) -> str:
-    """Hash of a TensorDataset's contents (empty for other datasets): stale data never hits."""
-    import hashlib
-
-    tensors = getattr(dataset, "tensors", None)
-    if not tensors:
-        return ""
-    digest = hashlib.sha256()
-    for t in tensors:
-        digest.update(str(tuple(t.shape)).encode())
-        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:12]
-
-
 def train_or_load(
     kind: str,
     width: float,
@@ -613,6 +579,7 @@ def train_or_load(
 
     from torch.utils.data import DataLoader
 
+    from .. import model_cache
     from ..config import cache_dir, is_fast
     from ..counting import count_macs, count_params
     from ..metrics import accuracy
@@ -631,9 +598,9 @@ def train_or_load(
         "data": data_tag,
         "fast": is_fast(),
         "fit": FIT_SETTINGS,
-        "data_hash": _data_fingerprint(getattr(train, "dataset", None)),
+        "data_hash": model_cache.data_fingerprint(train.dataset),
         "options": options or {},
-        "code": _source_fingerprint(),
+        "code": model_cache.source_fingerprint(),
     }
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     folder = cache_dir() / "efficient"
