@@ -51,7 +51,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import medeff as me
 from medeff import distillation as kd
-from medeff.data import ORGAN_CLASSES, organ_patch_loaders
+from medeff.data import ORGAN_CLASSES
 from medeff.models import efficient as ef
 
 T0 = time.perf_counter()
@@ -64,23 +64,19 @@ print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast mode:
 #
 # The teacher is the course's standard CNN (`ef.make_classifier("standard", 1.0)`: a
 # $3\times3$ stem and five $3\times3$ conv blocks, about 107k parameters), trained on all
-# training patches for one epoch, the schedule of lectures 03 and 04. `ef.train_or_load`
-# returns the cached weights when they exist, so it shows the same accuracy here as
-# there. The set-up of response-based distillation, drawn after the seed's figure:
+# training patches with the course budget of lectures 01-05 (`ef.COURSE_BUDGET`).
+# `ef.course_net` returns the cached weights when they exist, so it shows the same
+# accuracy here as there. The set-up of response-based distillation, drawn after the seed's figure:
 
 # %%
 kd.draw_kd_diagram()
 plt.show()
 
 # %%
-train_loader, val_loader, test_loader = organ_patch_loaders(size=28, batch_size=128, seed=0)
-loaders = (train_loader, val_loader, test_loader)
-data_tag = f"organ28-seed0-n{len(train_loader.dataset)}"
+train_loader, val_loader, test_loader = ef.course_loaders()
 K = len(ORGAN_CLASSES)
-TEACHER_EPOCHS = 1
 ACC = {"accuracy": me.accuracy}
-teacher, t_rec = ef.train_or_load("standard", 1.0, loaders, num_classes=K,
-                                  epochs=TEACHER_EPOCHS, data_tag=data_tag)
+teacher, t_rec = ef.course_net("standard", 1.0, seed=0)
 teacher_acc = me.evaluate(teacher, test_loader, ACC)["accuracy"]
 print(f"teacher: test accuracy {teacher_acc:.3f}, {t_rec['params']:,} parameters, "
       f"{t_rec['macs']:,} MACs per patch ({'from cache' if t_rec['cached'] else 'trained now'})")
@@ -205,7 +201,8 @@ SEEDS = list(range(me.pick(3, 2)))
 x_all, y_all = train_loader.dataset.tensors
 subset = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(0))[:N_SMALL]
 small_set = TensorDataset(x_all[subset], y_all[subset])
-teacher_cfg = {"kind": "standard", "width": 1.0, "epochs": TEACHER_EPOCHS, "data": data_tag}
+teacher_cfg = {"kind": "standard", "width": 1.0, "seed": 0, "budget": ef.COURSE_BUDGET,
+               "data": me.data_fingerprint(train_loader.dataset)}
 probe = ef.make_classifier("standard", STUDENT_WIDTH, K)
 s_params, s_macs = me.count_params(probe), me.count_macs(probe, (1, 28, 28))
 print(f"student: {s_params:,} parameters, {s_macs:,} MACs ({t_rec['params'] / s_params:.1f}x / "
@@ -428,8 +425,9 @@ print(f"teacher - student baseline gap: {100 * gap:.1f} points; best row: {best}
 # 2. **More labels (code).** Set `N_SMALL` to the whole training set and re-run sections
 #    4 and 5. Predict first: does the gain of KD grow or shrink, and why (think of what the
 #    soft targets add per image)?
-# 3. **A better teacher (code).** Use the 8-epoch standard CNN of lecture 05 as the
-#    teacher (`TEACHER_EPOCHS = 8`; the students' cache keys on it). Does a better teacher
+# 3. **A better teacher (code).** Train a longer teacher, e.g.
+#    `ef.train_or_load("standard", 1.0, ef.course_loaders(), num_classes=K, epochs=8)`,
+#    and put its settings into `teacher_cfg` (the students' cache keys on it). Does a better teacher
 #    give a better student? Then try the opposite, a teacher with the student's own
 #    architecture: can a student beat its teacher? Look up "born-again networks"
 #    (Furlanello et al., ICML 2018).
