@@ -6,7 +6,7 @@ are read from a local path when you have them.
 """
 
 from .cache import cache_path, cached
-from .cohort import phantom_cohort, split_cases
+from .cohort import cohort_split, phantom_cohort, split_cases, tumour_strata
 from .datasets import (
     TASKS,
     CaseScores,
@@ -42,6 +42,8 @@ from .organ_patches import (
 )
 from .phantom import (
     HU_RANGES,
+    KIDNEY_TUMOR_PROB,
+    KIDNEY_TUMOR_RADIUS_MM,
     LABELS,
     SPACING_MM,
     PhantomCase,
@@ -56,6 +58,8 @@ __all__ = [
     "DataFileError",
     "DataFileMissing",
     "HU_RANGES",
+    "KIDNEY_TUMOR_PROB",
+    "KIDNEY_TUMOR_RADIUS_MM",
     "LABELS",
     "ORGAN_CLASSES",
     "PATCH_WINDOW",
@@ -72,6 +76,8 @@ __all__ = [
     "phantom_cohort",
     "save_medmnist_npz",
     "split_cases",
+    "cohort_split",
+    "tumour_strata",
     "tissue_hu_stats",
     "TASKS",
     "CaseScores",

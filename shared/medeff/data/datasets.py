@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset, SequentialSampler
 
 from .._checks import eval_mode
 from ..metrics import foreground_probability
-from .cohort import DEFAULT_CASES, phantom_cohort, split_cases
+from .cohort import DEFAULT_CASES, cohort_split, phantom_cohort, split_cases
 from .phantom import kits_view, lits_view
 
 TASKS: dict[str, dict] = {
@@ -135,12 +135,20 @@ def segmentation_datasets(
 ) -> tuple[SliceDataset, SliceDataset, SliceDataset]:
     """Train/val/test :class:`SliceDataset` split by case (no case in two splits).
 
+    The phantom uses :func:`~medeff.data.cohort_split` (one split for all four tasks,
+    stratified by tumour presence, so every split has tumour cases of both kinds); your
+    own ``cases`` are split by :func:`split_cases` stratified by "has label 2".
     ``cases=(images, labels)`` uses your own volumes (e.g. from :func:`load_lits_case`,
     resized) instead of the phantom; labels in the LiTS/KiTS convention.
     Explained in: lecture A, "Segmentation tasks".
     """
-    images, labels = cases if cases is not None else phantom_task_volumes(task, n_cases, seed)
-    split = split_cases(len(images), seed)
+    if cases is None:
+        images, labels = phantom_task_volumes(task, n_cases, seed)
+        split = cohort_split(n_cases, seed)  # stratified by liver and kidney tumour
+    else:
+        images, labels = cases
+        strata = [int((np.asarray(lab) == 2).any()) for lab in labels]  # has a tumour
+        split = split_cases(len(images), seed, strata=strata)
     out = []
     for name in ("train", "val", "test"):
         idx = split[name]

@@ -21,7 +21,7 @@ from torchvision.ops import roi_align
 
 from ..config import is_fast
 from .cache import cached
-from .cohort import DEFAULT_CASES, phantom_cohort, single_thread, split_cases
+from .cohort import DEFAULT_CASES, cohort_split, phantom_cohort, single_thread
 from .loaders import load_medmnist_npz
 from .phantom import LABELS, PHANTOM_VERSION
 
@@ -36,7 +36,7 @@ ORGAN_CLASSES: list[str] = [
     "muscle",
 ]
 PATCH_WINDOW = (-160.0, 240.0)
-PATCHES_VERSION = 2
+PATCHES_VERSION = 3  # 3: split by medeff.data.cohort_split (stratified by tumours)
 FAST_TRAIN, FAST_EVAL = 3000, 800
 _MIN_AREA = 4  # pixels of an organ in a slice for it to give a patch
 _PER_INSTANCE = 2  # random crops per (case, slice, organ)
@@ -117,7 +117,7 @@ def organ_patches(
 
     def build() -> dict[str, np.ndarray]:
         cohort = phantom_cohort(n_cases, seed)
-        split = split_cases(len(cohort["images"]), seed)
+        split = cohort_split(n_cases, seed)  # the split of the segmentation tasks
         rng = np.random.default_rng([1, seed, size])
         out = {}
         with single_thread():
