@@ -3,6 +3,7 @@
 #   make test     set up, then run the test suite (what CI runs)
 #   make lab      open JupyterLab on the repository
 #   make student-bundle   build/student(.zip): what students get (no solutions, no tests)
+#   make site     build/site/: the lectures executed by `make course` as an offline static site
 #   make lint     jupytext sync, notebooks without outputs, ruff (the pre-commit hooks, every file)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +11,7 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.medeff-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install course test lab lint lectures release fast clean student-bundle slides
+.PHONY: install course test lab lint lectures release fast clean student-bundle slides site
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,13 @@ slides: install
 	@test -n "$(NB)" || { echo "usage: make slides NB=lectures/papers/<name>.ipynb [FAST=1]"; exit 2; }
 	@test -d node_modules/reveal.js || npm ci --no-audit --no-fund
 	$(VPY) -m medeff.slides $(NB) $(if $(FAST),--fast,)
+
+# build/site/: a static site (Sphinx + MyST-NB) of the notebooks `make course` executed into
+# build/lectures/ (not executed again), the paper kit and the assignment release; MathJax from
+# node_modules; checked page by page in headless Chromium when it is installed
+site: install
+	@test -d node_modules/mathjax || npm ci --no-audit --no-fund
+	$(VPY) -m medeff.site
 
 # the pre-commit hooks (jupytext sync, output stripping, ruff check + format) over every file
 lint: install

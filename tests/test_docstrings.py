@@ -10,7 +10,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "shared" / "medeff"
 # "lecture 04", "lectures 01 and 02", "lectures 01-03", "lecture A"
 MENTION = re.compile(r"\blectures? ((?:(?:\d\d|A)(?:\s*(?:,|and|-|to|/)\s*)?)+)")
-INFRASTRUCTURE = {"bundle.py", "course.py", "grading.py", "sandbox.py", "slides.py", "__main__.py"}
+INFRASTRUCTURE = {
+    "bundle.py",
+    "course.py",
+    "grading.py",
+    "sandbox.py",
+    "site.py",
+    "slides.py",
+    "__main__.py",
+}
 
 
 def _lectures() -> set[str]:
