@@ -75,6 +75,24 @@ def test_cached_helper_checks_keys():
     assert len(calls) == 3
 
 
+def test_a_file_made_by_other_generator_code_is_regenerated(monkeypatch):
+    # an edit of the generator without a version bump (it happened while tuning the
+    # kidney tumours) must not return the old arrays
+    from medeff.data import cache
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"x": np.arange(3)}
+
+    md.cached("toy", 1, {"k": 1}, build, keys=("x",))
+    monkeypatch.setattr(cache, "_generator_source", lambda: "edited-phantom-py")
+    md.cached("toy", 1, {"k": 1}, build, keys=("x",))
+    md.cached("toy", 1, {"k": 1}, build, keys=("x",))
+    assert len(calls) == 2
+
+
 def test_cache_files_are_readable_by_other_users(tmp_path):
     import stat
 

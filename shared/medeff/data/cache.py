@@ -4,8 +4,10 @@ Explained in: lecture A (data), "Caching".
 
 A cache file is an uncompressed ``.npz`` whose name encodes the kind of data, the
 generation parameters and a version, e.g. ``phantom_v1_depth32_n60_seed0_size96.npz``.
-It also stores those parameters inside (key ``__meta__``); a file that cannot be read,
-lacks a key, or whose stored parameters differ is regenerated, never trusted. Files are
+It also stores those parameters inside (key ``__meta__``), with a hash of the data
+package's source, so a file made by other generator code (an edit without a version
+bump) is regenerated too; a file that cannot be read, lacks a key, or whose stored
+parameters differ is regenerated, never trusted. Files are
 written to a temporary name and renamed, so an interrupted run leaves no half file.
 """
 
@@ -16,6 +18,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +39,21 @@ def cache_path(kind: str, version: int, params: Mapping[str, object]) -> Path:
     return cache_dir() / f"{safe}.npz"
 
 
+@cache
+def _generator_source() -> str:
+    from ..model_cache import source_fingerprint
+
+    return source_fingerprint(Path(__file__).resolve().parent)
+
+
 def _meta(kind: str, version: int, params: Mapping[str, object]) -> str:
     return json.dumps(
-        {"kind": kind, "version": version, "params": {k: params[k] for k in sorted(params)}},
+        {
+            "kind": kind,
+            "version": version,
+            "params": {k: params[k] for k in sorted(params)},
+            "source": _generator_source(),
+        },
         sort_keys=True,
     )
 
