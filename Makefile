@@ -25,9 +25,11 @@ $(STAMP): pyproject.toml | $(VPY)
 install: $(STAMP)
 
 course: install
+	@test -d node_modules/mathjax || npm ci --no-audit --no-fund
 	$(VPY) -m medeff.course all
 
 lectures: install
+	@test -d node_modules/mathjax || npm ci --no-audit --no-fund
 	$(VPY) -m medeff.course lectures
 
 release: install

@@ -109,17 +109,27 @@ def execute_notebook(
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out_dir / path.name)
-        if html:
-            from nbconvert import HTMLExporter
+        if html:  # MathJax and require.js from a local copy (node_modules), not a CDN
+            from .site import install_html_assets, lecture_html_exporter
 
-            body, _ = HTMLExporter().from_notebook_node(nb)
-            (out_dir / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
+            try:
+                install_html_assets(out_dir)
+            except FileNotFoundError as err:  # no node_modules: the notebook is kept
+                print(f"no HTML for {path.name}: {err}", file=sys.stderr)
+            else:
+                body, _ = lecture_html_exporter().from_notebook_node(
+                    nb, resources={"metadata": {"name": path.stem}}
+                )
+                (out_dir / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
     return NotebookRun(path.name, seconds, not error, error)
 
 
 def lecture_notebooks(root: Path, names: Sequence[str] = ()) -> list[Path]:
-    """Lecture notebooks in ``lectures/``, sorted; ``names`` filters by substring."""
+    """Lecture notebooks in ``lectures/``, sorted, then the paper kit's in
+    ``lectures/papers/`` (the course site shows them executed); ``names`` filters by
+    substring."""
     paths = sorted((root / "lectures").glob("*.ipynb"))
+    paths += sorted((root / "lectures" / "papers").glob("*.ipynb"))
     if names:
         paths = [p for p in paths if any(n in p.name for n in names)]
     return paths
@@ -282,12 +292,13 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 
 def run_lectures(root: Path, fast: bool, names: Sequence[str] = ()) -> list[NotebookRun]:
-    """Execute the lecture notebooks into ``build/lectures``, printing progress."""
+    """Execute the lecture notebooks into ``build/lectures`` (the paper kit into
+    ``build/lectures/papers``), printing progress."""
     out = root / "build" / "lectures"
     runs = []
     for path in lecture_notebooks(root, names):
         print(f"executing {path.name} ({'fast' if fast else 'full'} mode) ...", flush=True)
-        run = execute_notebook(path, out, fast=fast)
+        run = execute_notebook(path, out / path.parent.relative_to(root / "lectures"), fast=fast)
         print(f"  {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s", flush=True)
         if not run.ok:
             print(run.error[-3000:], file=sys.stderr)

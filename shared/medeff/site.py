@@ -172,20 +172,7 @@ def stage(
     """
     root = Path(root)
     executed = Path(executed) if executed else root / "build" / "lectures"
-    modules = modules or node_modules(root)
-    if src.exists():
-        shutil.rmtree(src)
-    src.mkdir(parents=True)
-    conf = root / SITE_DIR
-    for item in conf.iterdir():
-        if item.name in ("__pycache__", "_build"):
-            continue
-        (shutil.copytree if item.is_dir() else shutil.copy2)(item, src / item.name)
-    (src / "_includes").mkdir()
-    shutil.copy2(root / "README.md", src / "_includes" / "README.md")
-    _copy_mathjax(modules, src / "_static")
-
-    pages, problems = Pages(), []
+    pages, problems, chosen = Pages(), [], []
     sources = sorted((root / "lectures").glob("*.ipynb"), key=lecture_order)
     sources += sorted((root / "lectures" / "papers").glob("*.ipynb"), reverse=True)
     for source in sources:
@@ -203,10 +190,7 @@ def stage(
                 f"{rel}: the executed copy's code differs from lectures/{rel} (out of date; "
                 f"`python -m medeff.course lectures {source.stem}` executes it again)"
             )
-        part = "papers" if rel.parts[0] == "papers" else "lectures"
-        name = f"{part}/{source.name}"
-        pages.titles[name] = _stage_notebook(copy, src / name, TITLES.get(source.stem))
-        (pages.papers if part == "papers" else pages.lectures).append(name)
+        chosen.append((source, copy, "papers" if rel.parts[0] == "papers" else "lectures"))
     if problems:
         raise FileNotFoundError(
             f"the site shows the lectures executed by `make course`, and {executed} lacks "
@@ -216,6 +200,22 @@ def stage(
             "`.venv/bin/python -m medeff.course lectures NAME` (NAME e.g. 01_mobilenet or "
             "gsp_conv_reproduction)"
         )
+
+    modules = modules or node_modules(root)
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    for item in (root / SITE_DIR).iterdir():
+        if item.name in ("__pycache__", "_build"):
+            continue
+        (shutil.copytree if item.is_dir() else shutil.copy2)(item, src / item.name)
+    (src / "_includes").mkdir()
+    shutil.copy2(root / "README.md", src / "_includes" / "README.md")
+    _copy_mathjax(modules, src / "_static")
+    for source, copy, part in chosen:
+        name = f"{part}/{source.name}"
+        pages.titles[name] = _stage_notebook(copy, src / name, TITLES.get(source.stem))
+        (pages.papers if part == "papers" else pages.lectures).append(name)
     for release in sorted((root / "assignments").glob("*/*.ipynb")):
         name = f"assignments/{release.name}"
         pages.titles[name] = _stage_notebook(release, src / name)
@@ -364,7 +364,7 @@ _INSPECT = """async () => {
   await Promise.all(imgs.map(i => i.complete ? 0 :
     new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
   const math = [...document.querySelectorAll('.math')];
-  if (math.length) {
+  if (document.querySelector('script[src*="MathJax.js"]')) {
     const t0 = Date.now();
     while (!(window.MathJax && MathJax.Hub && MathJax.isReady) && Date.now() - t0 < 20000)
       await new Promise(r => setTimeout(r, 50));
@@ -383,13 +383,15 @@ _INSPECT = """async () => {
   copy.querySelectorAll('pre, code, .highlight, script, .math, .MathJax_Preview')
       .forEach(e => e.remove());
   const text = copy.textContent;
+  const inline = text.match(/\\$[^$\\s][^$\\n]{0,200}?\\$/);
   return {
     title: document.title,
     h1: h1 ? h1.textContent.replace(/[#\\u00b6]\\s*$/, '').trim() : '',
     images: imgs.length,
     broken: imgs.filter(i => !(i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     math: math.length, unrendered, errors,
-    raw: ['$$', '\\\\(', '\\\\['].filter(s => text.includes(s)),
+    raw: ['$$', '\\\\(', '\\\\['].filter(s => text.includes(s)).concat(inline ? [inline[0]] : []),
+    typeset: document.querySelectorAll('.MathJax_CHTML, .MathJax_Display').length,
     links,
   };
 }"""
@@ -404,6 +406,7 @@ class PageReport:
     h1: str = ""
     images: int = 0
     math: int = 0
+    typeset: int = 0  # formulas MathJax rendered
     problems: list[str] = field(default_factory=list)
 
 
@@ -422,9 +425,10 @@ def browser_check(
     requests, images without pixels, math that MathJax did not render (or raw ``$$``),
     a title other than its first heading's (and than ``titles``), internal links to
     missing pages or anchors. With ``screenshots``, saves ``index.png`` (landing page) and
-    ``lecture.png`` (the first lecture page with a figure and an equation).
+    ``lecture.png`` (the first lecture page, else paper-kit page, with a figure and an
+    equation, scrolled so both show).
     """
-    from urllib.parse import urldefrag, urlparse
+    from urllib.parse import unquote, urldefrag, urlparse
 
     from playwright.sync_api import sync_playwright
 
@@ -484,10 +488,12 @@ def browser_check(
                     anchors[url] = None
                 else:
                     text = target.read_text(encoding="utf-8", errors="replace")
-                    anchors[url] = set(re.findall(r"""\bid=["']([^"']+)["']""", text))
+                    found = re.findall(r"""\bid=(?:"([^"]*)"|'([^']*)')""", text)
+                    anchors[url] = {html.unescape(a or b) for a, b in found}
             return anchors[url]
 
-        for rel in [*paths, "search.html?q=quantization"]:
+        searches = ["search.html?q=quantization"] if (site / "search.html").is_file() else []
+        for rel in [*paths, *searches]:
             url = base + rel
             events.clear()
             remote.clear()
@@ -504,6 +510,7 @@ def browser_check(
             seen = page.evaluate(_INSPECT)
             report.title, report.h1 = seen["title"], seen["h1"]
             report.images, report.math = seen["images"], seen["math"]
+            report.typeset = seen["typeset"]
             problems = report.problems
             problems += events
             problems += [f"remote request refused: {u}" for u in remote]
@@ -528,14 +535,14 @@ def browser_check(
                 ids = ids_of(target)
                 if ids is None:
                     problems.append(f"broken link: {link}")
-                elif frag and frag not in ids and target.endswith(".html"):
+                elif frag and not {frag, unquote(frag)} & ids and target.endswith(".html"):
                     problems.append(f"link to a missing anchor: {link}")
             if screenshots is not None:
                 screenshots.mkdir(parents=True, exist_ok=True)
                 if rel == "index.html":
                     page.screenshot(path=str(screenshots / "index.png"), full_page=True)
                 elif (
-                    rel.startswith("lectures/")
+                    rel.startswith(("lectures/", "papers/"))
                     and not seen_lecture_shot
                     and report.images
                     and report.math
@@ -571,9 +578,12 @@ def _shoot_figure_and_equation(page, path: Path) -> bool:
 
 
 def install_html_assets(folder: Path, modules: Path | None = None) -> Path:
-    """Copy MathJax and require.js for nbconvert's HTML into ``folder/_html_assets``."""
-    modules = modules or node_modules()
+    """Copy MathJax and require.js for nbconvert's HTML into ``folder/_html_assets`` (once:
+    a folder that has them is left alone). ``FileNotFoundError`` without ``npm ci``."""
     target = Path(folder) / HTML_ASSETS
+    if (target / ".complete").is_file():  # one copy per folder, not one per notebook
+        return target
+    modules = modules or node_modules()
     _copy_mathjax(modules, target)
     (target / "requirejs").mkdir(parents=True, exist_ok=True)
     shutil.copy2(modules / "requirejs" / "require.js", target / "requirejs" / "require.js")
@@ -582,6 +592,7 @@ def install_html_assets(folder: Path, modules: Path | None = None) -> Path:
         "export default { initialize() {} };\n",
         encoding="utf-8",
     )
+    (target / ".complete").write_text("copied from node_modules by medeff.site\n")
     return target
 
 
