@@ -51,6 +51,7 @@ import torchvision
 
 import medeff as me
 from medeff import dynamic as dyn
+from medeff.case_study import mean_std
 from medeff.data import ORGAN_CLASSES
 from medeff.models import classic
 from medeff.models import efficient as ef
@@ -125,16 +126,16 @@ for k, out in enumerate(logits):
     print(f"exit {k + 1} alone: test accuracy {(out.argmax(1) == targets).float().mean():.3f}")
 
 # %% [markdown]
-# The static points: the course's standard CNN at four widths and the MobileNet-style net
-# at two (lectures 01-03; `ef.course_net` loads them from the shared cache or trains them
-# with the same budget).
+# The static points: lecture 01's nets, the standard CNN and the MobileNet-style net at
+# $\alpha = 0.25, 0.5, 1$ (seed 0; `ef.course_net` loads them from the cache lectures
+# 01-03 share, or trains them with the same budget).
 #
-# **Predict, then run:** at the MACs of the standard CNN at width 0.5, will the early-exit
-# net be more or less accurate? Where will the curve start and end?
+# **Predict, then run:** at the MACs of the MobileNet-style net at $\alpha = 1$, will the
+# early-exit net be more or less accurate? Where will the curve start and end?
 
 # %%
 static = {}
-for kind, widths in {"standard": (0.25, 0.5, 0.75, 1.0), "mobilenet": (0.5, 1.0)}.items():
+for kind, widths in {"standard": (1.0,), "mobilenet": (0.25, 0.5, 1.0)}.items():
     for w in widths:
         _, rec = ef.course_net(kind, w)
         static[(kind, w)] = rec
@@ -209,53 +210,83 @@ print(f"earliest class: {max(rates, key=rates.get)} ({max(rates.values()):.0%} e
 # configurations, and the cost $\approx w^2 \rho^2$ of the full one (lecture 01). After
 # training, BN statistics are recalibrated for each configuration (`dyn.calibrate_bn`). Our
 # `dyn.SlimmableNet` is the standard CNN of lectures 01-03 at widths 0.25-1.0: at width $w$
-# it *is* `make_classifier("standard", w)` (same layers and MACs), so the comparison with
-# the separately trained nets above is like for like.
+# it *is* `make_classifier("standard", w)` (same layers and MACs). We compare it with that
+# net trained **separately** at each width, with the **same budget**: the same training
+# patches, one epoch, the same learning rate, batch size and seeds (a sandwich step runs
+# three widths, so the slimmable net does about 1.5 times the separate widest net's
+# computation per step, and less than the four separate nets together). To fit several
+# seeds into the lecture's run time, both are trained on a fixed subset of the training
+# patches, a smaller budget than the course nets of section 2: compare the two with each
+# other, not with the course nets.
 #
 # **Predict, then run:** will the slimmable network's width-0.25 sub-network be better or
 # worse than the width-0.25 net trained on its own? And its width-1.0?
 
 # %%
-WIDTHS, RESOLUTIONS = (0.25, 0.5, 0.75, 1.0), (20, 24, 28)
-slim, slim_rec = dyn.train_slimmable(loaders, widths=WIDTHS, resolutions=RESOLUTIONS,
-                                     epochs=budget["epochs"], lr=budget["lr"], batch_size=budget["batch_size"])
-print("slimmable net " + ("loaded from cache" if slim_rec["cached"] else f"trained in {slim_rec['train_seconds']:.1f} s"))
-grid = {}
-for w in WIDTHS:
-    for res in RESOLUTIONS:
-        net = dyn.Resized(slim.set_width(w), res)
-        dyn.calibrate_bn(net, loaders[0], batches=me.pick(20, 4))
-        acc = me.evaluate(net, loaders[2], {"accuracy": me.accuracy})["accuracy"]
-        grid[(w, res)] = {"macs": me.count_macs(slim, (1, res, res)), "accuracy": acc}
-print(f"{'width':>5} {'alone (28)':>10} " + " ".join(f"{'slim @' + str(r):>12}" for r in RESOLUTIONS))
-for w in WIDTHS:
-    print(f"{w:>5} {static[('standard', w)]['test_accuracy']:>10.3f} "
-          + " ".join(f"{grid[(w, r)]['accuracy']:>12.3f}" for r in RESOLUTIONS))
+WIDTHS, RESOLUTIONS, SEEDS = (0.25, 0.5, 0.75, 1.0), (20, 24, 28), me.pick((0, 1), (0,))
+N_TRAIN, BATCH = me.pick(4000, 600), 64
+small = (dyn.subset_loader(loaders[0], N_TRAIN, batch_size=BATCH), loaders[1], loaders[2])
+slims, slim_rows, spent = dyn.slimmable_vs_separate(
+    small, widths=WIDTHS, resolutions=RESOLUTIONS, seeds=SEEDS, epochs=1, lr=budget["lr"],
+    batch_size=BATCH, data_tag=f"organ28-seed0-subset{N_TRAIN}")
+print(f"budget of both: {len(small[0].dataset):,} training patches, 1 epoch, batch {BATCH}, seeds {SEEDS}; "
+      + (f"trained now in {spent:.0f} s" if spent else "all loaded from the cache"))
+print(f"test accuracy, mean ± sd over {len(SEEDS)} seed(s); slimmable at 28x28, BN recalibrated per width")
+print(f"{'width':>5} {'MACs':>10} {'separate':>14} {'slimmable':>14} {'slim - sep':>15}  per seed")
+for r in slim_rows:
+    (a, sa), (b, sb), (d, sd) = (mean_std(r[k]) for k in ("separate", "slimmable", "diff"))
+    print(f"{r['width']:>5g} {r['macs']:>10,} {a:>7.3f} ± {sa:.3f} {b:>7.3f} ± {sb:.3f} {d:>+8.3f} ± {sd:.3f}  "
+          + " ".join(f"{x:+.3f}" for x in r["diff"]))
+print("\nslimmable, mean over seeds, per input resolution:")
+print(f"{'width':>5} " + " ".join(f"{res:>6}px" for res in RESOLUTIONS))
+for r in slim_rows:
+    print(f"{r['width']:>5g} " + " ".join(f"{mean_std(r['grid'][res])[0]:>8.3f}" for res in RESOLUTIONS))
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.5))
-fams = {"standard, trained separately (28x28)": [(static[("standard", w)]["macs"], static[("standard", w)]["test_accuracy"]) for w in WIDTHS]}
+def errorbars(xs, per_seed, label, **kw):
+    stats = [mean_std(a) for a in per_seed]
+    ax.errorbar(xs, [m for m, _ in stats], yerr=[s for _, s in stats], marker="o", capsize=3, label=label, **kw)
+errorbars([r["macs"] for r in slim_rows], [r["separate"] for r in slim_rows], "standard, trained separately (same budget)")
 for res in RESOLUTIONS:
-    fams[f"slimmable @ {res}x{res}"] = [(grid[(w, res)]["macs"], grid[(w, res)]["accuracy"]) for w in WIDTHS]
-me.plot_tradeoff(fams, ax=ax, xlabel="MACs per patch (log scale)", ylabel="test accuracy",
-                 title="One slimmable net vs a zoo of separately trained nets")
+    macs = [me.count_macs(slims[0].set_width(r["width"]), (1, res, res)) for r in slim_rows]
+    errorbars(macs, [r["grid"][res] for r in slim_rows], f"one slimmable net @ {res}x{res}", ls="-" if res == 28 else ":")
+slims[0].set_width(WIDTHS[-1])
+ax.plot([r["macs"] for r in static.values()], [r["test_accuracy"] for r in static.values()], "x", color="gray",
+        label="course nets of section 2 (full training set)")
+ax.set(xscale="log", xlabel="MACs per patch (log scale)", ylabel=f"test accuracy (mean ± sd, {len(SEEDS)} seeds)",
+       title="One slimmable net vs separately trained nets")
+ax.grid(alpha=0.3, which="both")
+ax.legend(fontsize=8)
 plt.show()
-diffs = {w: grid[(w, 28)]["accuracy"] - static[("standard", w)]["test_accuracy"] for w in WIDTHS}
-print("slimmable (28x28) minus separately trained, per width: "
-      + ", ".join(f"x{w:g}: {d:+.3f}" for w, d in diffs.items()))
-one = me.model_size_bytes(slim)
-bn_only = sum(me.model_size_bytes(m) for m in slim.modules() if isinstance(m, dyn.SwitchableBatchNorm2d))
+
+# %%
+def verdict(diffs):  # slimmable minus separate, one value per seed
+    if len(diffs) < 2:
+        return f"one seed only ({diffs[0]:+.3f}), no spread to compare with"
+    if all(d < 0 for d in diffs) and -mean_std(diffs)[0] > 0.01:
+        return "slimmable lower at every seed"
+    if all(d > 0 for d in diffs) and mean_std(diffs)[0] > 0.01:
+        return "slimmable higher at every seed"
+    return "no consistent difference (mixed signs or within a point)"
+verdicts = {r["width"]: verdict(r["diff"]) for r in slim_rows}
+for w, v in verdicts.items():
+    print(f"width {w:g}: {v}" + (f" (by more than a point on average, at each of {len(SEEDS)} seeds)"
+                                   if v.endswith("every seed") else ""))
+one = me.model_size_bytes(slims[0])
+bn_only = sum(me.model_size_bytes(m) for m in slims[0].modules() if isinstance(m, dyn.SwitchableBatchNorm2d))
 zoo_bytes = sum(me.model_size_bytes(ef.make_classifier("standard", w, len(ORGAN_CLASSES))) for w in WIDTHS)
 print(f"one slimmable checkpoint: {one / 1e3:.0f} kB (of which switchable BN {bn_only / 1e3:.1f} kB) "
       f"vs the zoo of {len(WIDTHS)} nets: {zoo_bytes / 1e3:.0f} kB ({zoo_bytes / one:.2f}x)")
 
 # %% [markdown]
-# How to read the table: every entry is one seed, so a difference means something only if
-# it is clearly larger than the seed-to-seed spread (exercise 4 measures it). The slimmable
-# net's BN statistics are recalibrated for each configuration (`dyn.calibrate_bn`); the
-# separately trained nets keep the statistics of their training, as deployed. The byte
-# count is exact: the zoo stores the narrow nets' weights again, the slimmable net stores
-# only the widest plus a BN per width.
+# How to read the table: a difference means something only where it is clearly larger
+# than the seed-to-seed spread (the ± columns and the per-seed values); with two seeds the
+# spread itself is a rough estimate (exercise 4 adds seeds). The slimmable net's BN
+# statistics are recalibrated for each configuration (`dyn.calibrate_bn`); the separately
+# trained nets keep the statistics of their training, as deployed. The byte count is
+# exact: the zoo stores the narrow nets' weights again, the slimmable net stores only the
+# widest plus a BN per width.
 #
 # ## 4. Dynamic quantization for video (briefly)
 #
@@ -350,11 +381,13 @@ print(f"2. Early exit: one net covers {curve[0]['macs']:,.0f}-{curve[-1]['macs']
       f"at tau={best['threshold']:g} it keeps accuracy within 0.5 points of its last exit "
       f"({best['accuracy']:.3f}) with {full_macs / best['macs']:.1f}x fewer MACs; static standard x1: "
       f"{std1['test_accuracy']:.3f} at {std1['macs']:,}.")
-better = [f"x{w:g}" for w, d in diffs.items() if d > 0.01]
-worse = [f"x{w:g}" for w, d in diffs.items() if d < -0.01]
-print(f"3. Slimmable: one checkpoint {zoo_bytes / one:.2f}x smaller than the zoo; more than a point better "
-      f"than separate training at {', '.join(better) or 'no width'}, more than a point worse at "
-      f"{', '.join(worse) or 'no width'} (one seed each).")
+better = [f"x{w:g}" for w, v in verdicts.items() if v.startswith("slimmable higher")]
+worse = [f"x{w:g}" for w, v in verdicts.items() if v.startswith("slimmable lower")]
+print(f"3. Slimmable: one checkpoint {zoo_bytes / one:.2f}x smaller than the zoo of {len(WIDTHS)} nets; against "
+      f"separate training with the same budget ({len(SEEDS)} seed(s)) it is more than a point better at every "
+      f"seed at {', '.join(better) or 'no width'} and more than a point worse at every seed at "
+      f"{', '.join(worse) or 'no width'}; elsewhere the difference is not consistent. Mean differences: "
+      + ", ".join(f"x{r['width']:g} {mean_std(r['diff'])[0]:+.3f}" for r in slim_rows) + ".")
 print(f"4. Gate: {saved:.0%} of the MACs per volume saved at Dice {pick_row['dice'] - ungated['dice']:+.3f} "
       f"(oracle bound {1 - oracle['macs_per_volume'] / ungated['macs_per_volume']:.0%}).")
 
@@ -379,8 +412,8 @@ print(f"4. Gate: {saved:.0%} of the MACs per volume saved at Dice {pick_row['dic
 # ## Exercises
 #
 # 1. **Budgeted batch classification.** Choose the early-exit threshold on the *validation*
-#    set (`loaders[1]`) so that the average cost is at most the MACs of the standard CNN at
-#    width 0.5, then report the test accuracy at that threshold. Complete the cell below.
+#    set (`loaders[1]`) so that the average cost is at most the MACs of the MobileNet-style
+#    net at $\alpha = 0.5$, then report the test accuracy at that threshold. Complete the cell below.
 # 2. **Which classes exit early, and why?** Look at the per-class table of section 2. Relate
 #    the early classes to what a $14\times14$ image still shows (size, contrast with the
 #    surroundings). Would you trust early exits for a rare, small class? What would you
@@ -389,16 +422,17 @@ print(f"4. Gate: {saved:.0%} of the MACs per volume saved at Dice {pick_row['dic
 #    slices the gate is unsure about get the 8-bit (or fp32) segmentation network, clear
 #    cases the 4-bit one. Write down the cost model in bit operations and the data you would
 #    need to train the policy.
-# 4. **Seeds.** The slimmable-vs-separate differences are from one seed. Retrain both with
-#    seeds 1 and 2 (`dyn.train_slimmable(..., seed=s)`, `ef.course_nets`) and report mean ±
-#    spread per width. Which differences survive?
+# 4. **Seeds and budget.** The slimmable-vs-separate table uses two seeds on a subset of
+#    the training patches. Add seed 2 to `SEEDS`, then train on the whole training set
+#    (`N_TRAIN = len(loaders[0].dataset)`, a few minutes). Which differences survive, and
+#    does the answer change with the budget?
 # 5. **A kidney gate.** Repeat section 5 for the kidneys (`md.segmentation_datasets("kidney",
 #    keep="all")`): the kidneys occupy fewer slices. Predict the oracle saving first.
 
 # %%
 # Exercise 1: choose tau on the validation set for a MAC budget, report test accuracy.
 val_logits, val_targets = dyn.exit_logits(ee, loaders[1])
-mac_budget = static[("standard", 0.5)]["macs"]
+mac_budget = static[("mobilenet", 0.5)]["macs"]
 # YOUR CODE: sweep thresholds on (val_logits, val_targets), keep those with average MACs
 # <= mac_budget, pick the most accurate, then evaluate it on (logits, targets) of the test set.
 

@@ -131,3 +131,36 @@ def test_slice_gate_and_sweep():
     assert rows[0]["dice"] == pytest.approx(2 * 5 / 11)
     assert rows[1]["dice"] == 1.0 and rows[1]["macs_per_volume"] == 4 + 20
     assert rows[2]["missed_slices"] == 1 and rows[2]["dice"] == pytest.approx(2 * 4 / 9)
+
+
+def test_subset_loader_is_fixed_and_sized():
+    ds = TensorDataset(torch.arange(50.0)[:, None], torch.arange(50))
+    loader = DataLoader(ds, batch_size=8)
+    a = dyn.subset_loader(loader, 20, seed=3)
+    b = dyn.subset_loader(loader, 20, seed=3)
+    assert len(a.dataset) == 20 and a.batch_size == 8
+    assert torch.equal(a.dataset.tensors[1], b.dataset.tensors[1])  # the same sample
+    assert len(set(a.dataset.tensors[1].tolist())) == 20  # without repeats
+    assert len(dyn.subset_loader(loader, 500, batch_size=4).dataset) == 50
+
+
+def test_slimmable_vs_separate_small(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDEFF_CACHE", str(tmp_path))
+    torch.manual_seed(0)
+    x, y = torch.rand(48, 1, 28, 28), torch.randint(0, 8, (48,))
+    train = DataLoader(TensorDataset(x, y), batch_size=16)
+    test = DataLoader(TensorDataset(x[:16], y[:16]), batch_size=16)
+    kw = dict(widths=(0.25, 1.0), resolutions=(20, 28), seeds=(0, 1), batch_size=16)
+    nets, rows, spent = dyn.slimmable_vs_separate((train, test, test), **kw)
+    assert len(nets) == 2 and [r["width"] for r in rows] == [0.25, 1.0] and spent > 0
+    for r in rows:
+        assert len(r["separate"]) == len(r["slimmable"]) == len(r["diff"]) == 2
+        assert set(r["grid"]) == {20, 28} and r["grid"][28] == r["slimmable"]
+        assert r["diff"][0] == pytest.approx(r["slimmable"][0] - r["separate"][0])
+    assert rows[0]["macs"] == me.count_macs(ef.make_classifier("standard", 0.25, 8), (1, 28, 28))
+    # the recorded accuracy is the calibrated net's: evaluating the returned net agrees
+    net = nets[0].set_width(1.0)
+    got = me.evaluate(net, test, {"accuracy": me.accuracy})["accuracy"]
+    assert got == pytest.approx(rows[1]["slimmable"][0])
+    again = dyn.slimmable_vs_separate((train, test, test), **kw)
+    assert again[2] == 0.0 and again[1] == rows  # the second run loads everything

@@ -563,6 +563,50 @@ def train_early_exit(
     return train_cached("dynamic-early-exit", config, build, run)
 
 
+def subset_loader(loader, n: int, *, seed: int = 0, batch_size: int | None = None):
+    """A shuffled loader over ``n`` samples of ``loader.dataset`` (a ``TensorDataset``),
+    drawn once with a generator seeded by ``seed`` (all of them if ``n`` is larger).
+
+    A smaller training budget with a fixed, reproducible sample (its contents go into the
+    cache key through ``data_fingerprint``). Explained in: lecture 08, "One network, many
+    widths".
+    """
+    from torch.utils.data import TensorDataset
+
+    tensors = loader.dataset.tensors
+    idx = torch.randperm(len(tensors[0]), generator=torch.Generator().manual_seed(seed))
+    sub = TensorDataset(*(t[idx[: min(n, len(idx))]] for t in tensors))
+    return _shuffled(sub, batch_size or loader.batch_size, seed)
+
+
+def slimmable_accuracy(
+    model: SlimmableNet,
+    calibration: Iterable,
+    test: Iterable,
+    resolutions: Sequence[int] = (28,),
+    calibrate_batches: int = 8,
+) -> dict[int, list[float]]:
+    """Test accuracy of every width at every input resolution, each after recalibrating
+    its BatchNorm statistics (:func:`calibrate_bn`) on ``calibrate_batches`` batches of
+    ``calibration`` resized to that resolution. Returns ``{resolution: [accuracy per
+    width]}`` (widths ascending). The largest resolution is calibrated last, so the net
+    is left calibrated for it. Explained in: lecture 08, "One network, many widths".
+    """
+    from .metrics import accuracy
+    from .training import evaluate
+
+    out: dict[int, list[float]] = {}
+    for res in sorted(resolutions):
+        accs = []
+        for w in model.widths:
+            net = Resized(model.set_width(w), res)
+            calibrate_bn(net, calibration, batches=calibrate_batches)
+            accs.append(evaluate(net, test, {"accuracy": accuracy})["accuracy"])
+        out[res] = accs
+    model.set_width(model.widths[-1])
+    return out
+
+
 def train_slimmable(
     loaders: tuple,
     *,
@@ -573,10 +617,17 @@ def train_slimmable(
     lr: float = 3e-3,
     batch_size: int = 128,
     seed: int = 0,
+    calibrate_batches: int = 8,
 ) -> tuple[SlimmableNet, dict]:
     """Train (or load) a :class:`SlimmableNet` with :func:`sandwich_step` (largest, smallest
     and one random width per step; the smaller ones at a random input size from
-    ``resolutions``, distilled from the largest). Explained in: lecture 08.
+    ``resolutions``, distilled from the largest) on ``loaders`` = (train, val, test).
+
+    After training, every width is recalibrated and tested at every resolution
+    (:func:`slimmable_accuracy`); the record holds ``train_seconds`` and ``accuracy``
+    (``{str(resolution): [test accuracy per width]}``), so a cached run does not evaluate
+    again. The returned net is calibrated for the largest resolution. Explained in:
+    lecture 08, "One network, many widths".
     """
     import time
 
@@ -592,7 +643,9 @@ def train_slimmable(
         "batch_size": batch_size,
         "seed": seed,
         "num_classes": num_classes,
+        "calibrate_batches": calibrate_batches,
         "data": data_fingerprint(train.dataset),
+        "test": data_fingerprint(loaders[2].dataset),
     }
 
     def build() -> SlimmableNet:
@@ -610,9 +663,77 @@ def train_slimmable(
             train_step=lambda m, b: sandwich_step(m, b, resolutions=resolutions, rng=rng),
             progress=False,
         )
-        return {"train_seconds": time.perf_counter() - start}
+        seconds = time.perf_counter() - start
+        grid = slimmable_accuracy(
+            model,  # type: ignore[arg-type]
+            _shuffled(train.dataset, batch_size, seed + 1),
+            loaders[2],
+            resolutions,
+            calibrate_batches,
+        )
+        return {"train_seconds": seconds, "accuracy": {str(r): a for r, a in grid.items()}}
 
     return train_cached("dynamic-slimmable", config, build, run)
+
+
+def slimmable_vs_separate(
+    loaders: tuple,
+    *,
+    widths: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
+    resolutions: Sequence[int] = (28,),
+    seeds: Sequence[int] = (0,),
+    epochs: int = 1,
+    lr: float = 3e-3,
+    batch_size: int = 128,
+    data_tag: str = "",
+) -> tuple[list[SlimmableNet], list[dict], float]:
+    """One slimmable net per seed (:func:`train_slimmable`) against
+    ``make_classifier("standard", w)`` trained separately at each width with the same
+    budget (loaders, epochs, learning rate, batch size, seed; ``efficient.train_or_load``,
+    cached). Both are tested on ``loaders[2]``.
+
+    Returns ``(slimmable nets, rows, seconds trained now)``; one row per width: ``width``,
+    ``macs``, ``separate`` and ``slimmable`` (test accuracy per seed, the slimmable one at
+    the largest resolution), ``grid`` (``{resolution: [accuracy per seed]}``) and
+    ``diff`` (slimmable minus separate, per seed). Explained in: lecture 08, "One network,
+    many widths".
+    """
+    from .models.efficient import train_or_load
+
+    full = str(max(resolutions))
+    nets, recs, seps, spent = [], [], {}, 0.0
+    for seed in seeds:
+        net, rec = train_slimmable(
+            loaders, widths=widths, resolutions=resolutions, num_classes=8, epochs=epochs,
+            lr=lr, batch_size=batch_size, seed=seed,
+        )  # fmt: skip
+        nets.append(net)
+        recs.append(rec)
+        spent += 0.0 if rec["cached"] else rec["train_seconds"]
+        for w in sorted(widths):
+            _, srec = train_or_load(
+                "standard", w, loaders, num_classes=8, epochs=epochs, lr=lr, seed=seed,
+                batch_size=batch_size, data_tag=data_tag,
+            )  # fmt: skip
+            seps[(w, seed)] = srec
+            spent += 0.0 if srec["cached"] else srec["train_seconds"]
+    rows = []
+    for i, w in enumerate(sorted(widths)):
+        sep = [seps[(w, s)]["test_accuracy"] for s in seeds]
+        slim = [r["accuracy"][full][i] for r in recs]
+        rows.append(
+            {
+                "width": w,
+                "macs": seps[(w, seeds[0])]["macs"],
+                "separate": sep,
+                "slimmable": slim,
+                "grid": {
+                    int(r): [rec["accuracy"][r][i] for rec in recs] for r in recs[0]["accuracy"]
+                },
+                "diff": [a - b for a, b in zip(slim, sep, strict=True)],
+            }
+        )
+    return nets, rows, spent
 
 
 def liver_slices(
