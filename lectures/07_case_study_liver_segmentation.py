@@ -87,11 +87,12 @@ if not RETRAIN:
 #
 # As in the paper (lecture A, section 5): organ = label > 0, tumour = label == 2; CT windowed
 # to [−1, 1] (LiTS [−60, 140] HU, KiTS [−200, 300] HU); **only slices containing the
-# target** are kept; cases are split train/val/test by patient. We train on the training
-# split for a fixed schedule and report the test split; the validation split is not used
-# (in the 60-case phantom cohort no validation case has a kidney tumour). Every split we
-# use must contain target slices, so `cs.task_data` refuses a cohort where one does not
-# (the 12-case cohort of lecture A's fast mode has no kidney tumour among its test cases).
+# target** are kept; cases are split train/val/test by patient, stratified by tumour
+# presence (`md.cohort_split`, lecture A), so every split of every task has target cases.
+# We train on the training split for a fixed schedule and report the test split; the
+# validation split is not used. Every split we use must contain target slices, so
+# `cs.task_data` refuses a cohort where one does not (e.g. a few real volumes none of
+# which has a tumour).
 
 # %%
 def load_task(task: str) -> cs.TaskData:
@@ -106,16 +107,12 @@ for task, td in data.items():
     print(f"{task:13s} train {len(td.train):4d} slices from {len(set(td.train.case_ids)):2d} "
           f"cases | test {len(td.test):3d} slices from {len(set(td.test.case_ids)):2d} cases | "
           f"foreground {100 * td.train.y.float().mean():.2f}% of train pixels")
-try:
-    cs.task_data("kidney_tumor", cs.Setup(n_cases=12))
-except ValueError as err:
-    print("12-case cohort:", err)
 
 # %% [markdown]
-# Tumours are rare (under 1 % of the pixels of the slices that contain them) and the
-# kidney-tumour task has few training slices: the phantom puts a kidney tumour in only some
-# cases (a data-layer issue, A7, may add more). The tumour columns are where the paper finds
-# the largest gains, and where our seed-to-seed spread will be largest.
+# Tumours are rare (the foreground column above: under 1 % of the pixels even of the
+# slices that contain them), and the tumour tasks have the fewest slices: the phantom puts a kidney tumour in most cases
+# (`medeff.data.KIDNEY_TUMOR_PROB`) and a liver tumour in some. The tumour columns are where the
+# paper finds the largest gains, and where our seed-to-seed spread will be largest.
 #
 # ## 2. Teacher and students
 #

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -37,8 +38,11 @@ def test_every_split_used_has_target_slices(setup, tumour):
         td = cs.task_data(task, setup)
         assert len(td.train) and len(td.test)
         assert all(td.test.y[td.test.case_ids == c].any() for c in set(td.test.case_ids))
+    # cases without any tumour (label 2): the tumour task has nothing to train or test on
+    hu = [np.full((4, 96, 96), 40, np.int16) for _ in range(6)]
+    labels = [np.ones((4, 96, 96), np.uint8) for _ in range(6)]
     with pytest.raises(ValueError, match="no slice with the target"):
-        cs.task_data("kidney_tumor", cs.Setup(n_cases=12))
+        cs.task_data("kidney_tumor", setup, cases=(hu, labels))
 
 
 def test_distillation_step_terms(setup, tumour):

@@ -242,8 +242,8 @@ def task_data(
     in the paper), from the phantom cohort of ``setup`` or from ``cases = (HU volumes,
     label volumes)`` (e.g. LiTS/KiTS read with :func:`medeff.data.load_lits_case`).
 
-    Raises ``ValueError`` when a split has no target slice (e.g. the 12-case fast cohort
-    has no kidney tumour in its test cases). Explained in: lecture 07 ("Data").
+    Raises ``ValueError`` when a split has no target slice (e.g. a few real cases none of
+    which has a tumour). Explained in: lecture 07 ("Data").
     """
     train, _, test = md.segmentation_datasets(
         task, setup.data_seed, n_cases=setup.n_cases, cases=cases
