@@ -16,9 +16,11 @@ Runs go to a pool of worker processes (each one torch thread); on a GPU they sha
 device. Jobs are queued by priority (teachers, then tumour tasks seed by seed, then organ
 tasks); after ``--budget-s`` seconds no further job starts and the finished ones are
 saved (the manifest lists what is missing). Raw weights stay in ``--work``; a second
-call with the same ``--work`` resumes (finished runs are loaded, not retrained). The whole default setup is ~80k training
-steps of batch 16 at 96x96: about 5 minutes with 12 workers on one H100, several hours on
-2 CPU cores (use RETRAIN in the notebook for a cached CPU run instead).
+call with the same ``--work`` resumes (finished runs are loaded, not retrained). The whole
+default setup (4 teachers, 84 student runs, batch 16 at 48x48) took 119 s with 14 workers
+on one H100 (2026-11-26, torch 2.11); on 2 CPU cores it takes hours (the CPU run of
+2026-11-25 needed 100-700 s per run on one thread; use RETRAIN in the notebook for a
+cached CPU run instead).
 
 Recorded run: see ``extra`` in the manifest (device, torch version, seconds per job).
 """
