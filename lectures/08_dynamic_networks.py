@@ -39,8 +39,9 @@
 #
 # Run time: training takes most of it (each net's time is printed; the last cell prints the
 # total). Trained nets are cached with `me.train_cached` (the static nets with
-# `ef.course_net`, shared with lectures 01-03), so a re-run loads them. `MEDEFF_FAST=1`
-# shrinks everything to seconds.
+# `ef.course_net`, shared with lectures 01-03; the separately trained nets of section 3 with
+# `ef.train_or_load`), so a re-run loads them. `MEDEFF_FAST=1` shrinks everything to
+# seconds.
 
 # %%
 import time
@@ -212,12 +213,12 @@ print(f"earliest class: {max(rates, key=rates.get)} ({max(rates.values()):.0%} e
 # `dyn.SlimmableNet` is the standard CNN of lectures 01-03 at widths 0.25-1.0: at width $w$
 # it *is* `make_classifier("standard", w)` (same layers and MACs). We compare it with that
 # net trained **separately** at each width, with the **same budget**: the same training
-# patches, one epoch, the same learning rate, batch size and seeds (a sandwich step runs
-# three widths, so the slimmable net does about 1.5 times the separate widest net's
-# computation per step, and less than the four separate nets together). To fit several
-# seeds into the lecture's run time, both are trained on a fixed subset of the training
-# patches, a smaller budget than the course nets of section 2: compare the two with each
-# other, not with the course nets.
+# patches, one epoch, the same learning rate, batch size and seeds. A sandwich step runs
+# three widths (the narrower two at random smaller inputs), so per step the slimmable net
+# computes more than the widest separate net and less than all separate nets together (the
+# cell prints both). To fit several seeds into the lecture's run time, both are trained on
+# a fixed subset of the training patches, a smaller budget than the course nets of
+# section 2: compare the two with each other, not with the course nets.
 #
 # **Predict, then run:** will the slimmable network's width-0.25 sub-network be better or
 # worse than the width-0.25 net trained on its own? And its width-1.0?
@@ -231,6 +232,11 @@ slims, slim_rows, spent = dyn.slimmable_vs_separate(
     batch_size=BATCH, data_tag=f"organ28-seed0-subset{N_TRAIN}")
 print(f"budget of both: {len(small[0].dataset):,} training patches, 1 epoch, batch {BATCH}, seeds {SEEDS}; "
       + (f"trained now in {spent:.0f} s" if spent else "all loaded from the cache"))
+mac = {r["width"]: r["macs"] for r in slim_rows}
+shrink = sum((res / 28) ** 2 for res in RESOLUTIONS) / len(RESOLUTIONS)  # mean MAC factor of a random input size
+sandwich = mac[WIDTHS[-1]] + shrink * (mac[WIDTHS[0]] + sum(mac[w] for w in WIDTHS[1:-1]) / len(WIDTHS[1:-1]))
+print(f"forward MACs per training sample: sandwich step ~{sandwich / 1e6:.1f}M ({sandwich / mac[WIDTHS[-1]]:.2f}x the "
+      f"widest net alone), the {len(WIDTHS)} separate nets together {sum(mac.values()) / 1e6:.1f}M")
 print(f"test accuracy, mean ± sd over {len(SEEDS)} seed(s); slimmable at 28x28, BN recalibrated per width")
 print(f"{'width':>5} {'MACs':>10} {'separate':>14} {'slimmable':>14} {'slim - sep':>15}  per seed")
 for r in slim_rows:
@@ -303,9 +309,10 @@ print(f"one slimmable checkpoint: {one / 1e3:.0f} kB (of which switchable BN {bn
 #
 # The seed closes with a question: *can we design dynamic networks for medical imaging?*
 # One natural place: a CT volume has many slices, and the liver is in only some of them.
-# A tiny per-slice **gate** (`dyn.SliceGate`, a few hundred thousand MACs) predicts whether
-# the liver is present; the segmentation network (a 2-D U-Net) runs only on slices where
-# the gate's probability passes a threshold $t$; the other slices are predicted empty. Cost
+# A tiny per-slice **gate** (`dyn.SliceGate`, far cheaper than the segmentation net)
+# predicts whether the liver is present; the segmentation network (a 2-D U-Net) runs only on
+# slices where the gate's probability passes a threshold $t$; the other slices are
+# predicted empty. Cost
 # per volume with $S$ slices of which $S_\text{run}(t)$ pass the gate:
 #
 # $$C(t) = S\, C_\text{gate} + S_\text{run}(t)\, C_\text{seg} .$$
@@ -370,7 +377,8 @@ print(f"upper bound (oracle gate): {1 - oracle['macs_per_volume'] / ungated['mac
 # pelvis, hundreds of slices, the liver in a fraction of them) the same gate would skip far
 # more. Dice can even rise when the gate removes the segmentation net's false positives on
 # empty slices; it falls when the gate misses slices at the organ's top and bottom ("missed"
-# column), where the liver is small. The gate itself adds $S\,C_\text{gate}$, a few percent.
+# column), where the liver is small. The gate itself adds $S\,C_\text{gate}$ (its MACs per
+# slice are printed above).
 #
 # ## Take-aways (from the numbers above)
 
