@@ -9,8 +9,7 @@ Reproduces the figures quoted in lecture A and the data issue:
   4. a ~100k-parameter CNN trained ~1 minute on the organ patches: test accuracy.
 
 Targets (2 CPU threads): organ Dice (liver, kidney) > 0.90, tumour Dice (liver, kidney)
-0.4-0.8, organ patches
-85-97 %, generation < 15 s, cached reload < 2 s. Usage::
+0.4-0.8, organ patches 85-97 %, generation < 15 s, cached reload < 2 s. Usage::
 
     python benchmarks/data_difficulty.py [--steps 1000] [--cnn-epochs 8] [--threads 1] [--skip-seg]
 
