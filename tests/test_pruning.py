@@ -274,3 +274,24 @@ def test_slimming_optimizer_and_seeded_loader():
     c = [b[0].tolist() for b in pr.seeded_loader(loader, 4)]
     assert a == b and a != c and sorted(sum(a, [])) == list(range(50))
     assert pr.seeded_loader([1, 2], 0) == [1, 2]
+    assert [len(b[0]) for b in pr.seeded_loader(loader, 3, batch_size=20)] == [20, 20, 10]
+
+
+def test_refresh_masks_after_loading_allows_copy_and_counts_loaded_weights():
+    import copy
+
+    model = _tiny()
+    pr.global_magnitude_prune(model, 0.5)
+    trained = copy.deepcopy(pr.refresh_masks(model))
+    with torch.no_grad():
+        for m in pr.prunable_layers(trained).values():
+            m.weight_orig.mul_(2.0)  # stands in for fine-tuning
+    fresh = pr.global_magnitude_prune(_tiny(), 0.5)  # what a cache hit builds ...
+    fresh.load_state_dict(trained.state_dict())  # ... and loads
+    with pytest.raises(RuntimeError):
+        copy.deepcopy(fresh)  # the masked weight still carries the build's autograd history
+    pr.refresh_masks(fresh)
+    copy.deepcopy(fresh)
+    for name, m in pr.prunable_layers(fresh).items():
+        t = pr.prunable_layers(trained)[name]
+        torch.testing.assert_close(m.weight, t.weight_orig * t.weight_mask)

@@ -229,6 +229,24 @@ def test_prepare_calibrate_and_qat_gradients():
         mq.prepare_fake_quant(torch.nn.ReLU(), 8)
 
 
+def test_cached_fake_quant_model_loads_calibrated_and_qat_trains():
+    net = small_net()
+    x = torch.randn(32, 1, 12, 12)
+    data = [(x[:16], torch.randint(0, 3, (16,))), (x[16:], torch.randint(0, 3, (16,)))]
+    q = mq.calibrate(mq.prepare_fake_quant(net, 4), data, batches=2)
+    # what me.train_cached does on a hit: a fresh prepare + load_state_dict
+    fresh = mq.prepare_fake_quant(net, 4)
+    fresh.load_state_dict(q.state_dict())
+    assert not any(m.observing for m in fresh.modules() if isinstance(m, mq.FakeQuant))
+    torch.testing.assert_close(fresh.eval()(x), q(x))
+    before = [m.layer.weight.detach().clone() for m in q.modules() if isinstance(m, mq.QuantLayer)]
+    out = mq.qat_finetune(q, data, steps=2, lr=1e-2, calib_batches=2)
+    assert out is q and not out.training
+    after = [m.layer.weight.detach() for m in q.modules() if isinstance(m, mq.QuantLayer)]
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert not any(m.observing for m in q.modules() if isinstance(m, mq.FakeQuant))
+
+
 # ------------------------------------------------------------------ energy
 def test_horowitz_table_and_energy_estimate():
     e = mq.HOROWITZ_45NM_PJ

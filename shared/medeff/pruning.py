@@ -26,6 +26,7 @@ import copy
 import gzip
 import hashlib
 import io
+import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 
@@ -180,6 +181,7 @@ def global_magnitude_prune(
 
     if not 0.0 <= sparsity < 1.0:
         raise ValueError(f"sparsity must satisfy 0 <= sparsity < 1, got {sparsity}")
+    refresh_masks(model)  # rank the current weights, not a stale masked copy
     layers = prunable_layers(model) if layers is None else layers
     total = sum(m.weight.numel() for m in layers.values())
     zeros = sum(int((m.weight == 0).sum()) for m in layers.values() if hasattr(m, "weight_mask"))
@@ -190,6 +192,24 @@ def global_magnitude_prune(
             pruning_method=prune.L1Unstructured,
             amount=extra,
         )
+    return model
+
+
+def refresh_masks(model: nn.Module) -> nn.Module:
+    """Recompute every masked ``weight = weight_orig * weight_mask`` now, without autograd history.
+
+    ``torch.nn.utils.prune`` recomputes the masked tensor only before a forward pass, so after
+    ``load_state_dict`` (e.g. a cached fine-tuned net) it is stale until the next forward, and
+    while it carries autograd history the model cannot be ``copy.deepcopy``-ed. Call this
+    after loading and before copying or counting. In place; returns the model.
+    Explained in: lecture 04 ("Global magnitude pruning").
+    """
+    with torch.no_grad():
+        for module in model.modules():
+            for name, mask in list(module.named_buffers(recurse=False)):
+                base = name[: -len("_mask")]
+                if name.endswith("_mask") and hasattr(module, base + "_orig"):
+                    setattr(module, base, getattr(module, base + "_orig") * mask)
     return model
 
 
@@ -396,12 +416,15 @@ def slimming_train_step(
 
 
 # ---------------------------------------------------------------------------- fine-tuning, reporting
-def seeded_loader(loader: Iterable[Batch], seed: int) -> Iterable[Batch]:
+def seeded_loader(
+    loader: Iterable[Batch], seed: int, batch_size: int | None = None
+) -> Iterable[Batch]:
     """A shuffling copy of a ``DataLoader`` whose order depends only on ``seed``.
 
     The batches a fine-tuning run sees then never depend on what ran before it in the
-    notebook, so cached weights are reproducible. Other iterables are returned unchanged.
-    Explained in: lecture 04 ("Fine-tuning").
+    notebook, so cached weights are reproducible. ``batch_size`` defaults to the loader's.
+    Other iterables are returned unchanged.
+    Explained in: lecture 04 ("Fine-tuning"); lecture 05 (seeded calibration and QAT).
     """
     from torch.utils.data import DataLoader
 
@@ -409,7 +432,7 @@ def seeded_loader(loader: Iterable[Batch], seed: int) -> Iterable[Batch]:
         return loader
     return DataLoader(
         loader.dataset,
-        batch_size=loader.batch_size,
+        batch_size=batch_size or loader.batch_size,
         shuffle=True,
         generator=torch.Generator().manual_seed(seed),
     )
@@ -445,12 +468,17 @@ def finetune(
     seed: int = 0,
     train_step: Callable[[nn.Module, Batch], torch.Tensor] | None = None,
     eval_batches: int | None = None,
+    curve_points: int = 0,
 ) -> dict:
     """Fine-tune ``model`` in place for ``steps`` batches (``me.fit``, Adam, cosine); evaluate.
 
-    The batches come from :func:`seeded_loader` (order set by ``seed`` alone); the test
+    The batches come from :func:`seeded_loader` (order set by ``seed`` alone; more steps
+    than one pass over the data take several passes, under one schedule); the test
     accuracy uses at most ``eval_batches`` batches (all by default). Returns a
     JSON-able record ``{"test_accuracy", "steps", "seconds"}`` for ``me.train_cached``.
+    ``curve_points = n > 0`` also records ``"curve"``: ``[step, accuracy]`` after every
+    ``steps // n`` steps of the same cosine schedule, on the first ``eval_batches`` test
+    batches (at most 8), and includes the evaluation time in ``"seconds"``.
     Masks from ``torch.nn.utils.prune`` stay applied while training (the pruned weights get
     no effective update). Explained in: lecture 04 ("Fine-tuning").
     """
@@ -461,20 +489,37 @@ def finetune(
 
     set_seed(seed)
     start = time.perf_counter()
-    fit(
+    loader = seeded_loader(train_loader, seed)
+    try:  # an "epoch" of fit is one pass at most: split longer runs into passes
+        passes = math.ceil(steps / len(loader))  # type: ignore[arg-type]
+    except TypeError:
+        passes = 1
+    points = max(1, min(max(curve_points, passes), steps))
+    curve_data = None
+    if curve_points > 0:
+        n = min(eval_batches or 8, 8)
+        curve_data = [b for _, b in zip(range(n), test_loader, strict=False)]
+    history = fit(
         model,
-        seeded_loader(train_loader, seed),
-        epochs=1,
-        steps_per_epoch=steps,
+        loader,
+        epochs=points,
+        steps_per_epoch=steps // points,
         lr=lr,
         train_step=train_step,
+        val_loader=curve_data,
+        metrics={"accuracy": accuracy} if curve_data else None,
         progress=False,
         desc="fine-tune",
     )
     seconds = time.perf_counter() - start
     acc = evaluate(model, test_loader, {"accuracy": accuracy}, max_batches=eval_batches)["accuracy"]
     model.eval()
-    return {"test_accuracy": acc, "steps": steps, "seconds": seconds}
+    record = {"test_accuracy": acc, "steps": points * (steps // points), "seconds": seconds}
+    if curve_data:
+        record["curve"] = [
+            [(i + 1) * (steps // points), a] for i, a in enumerate(history["val_accuracy"])
+        ]
+    return record
 
 
 def state_fingerprint(model: nn.Module) -> str:

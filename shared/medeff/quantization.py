@@ -40,6 +40,7 @@ __all__ = [
     "fold_batchnorm",
     "prepare_fake_quant",
     "calibrate",
+    "qat_finetune",
     "out_of_place_residuals",
     "int8_pt2e",
     "compile_frozen",
@@ -293,6 +294,12 @@ class FakeQuant(nn.Module):
             x, self.num_bits, symmetric=self.symmetric, x_min=self.x_min, x_max=self.x_max
         )
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # a loaded range is a calibrated range: a cached PTQ/QAT model needs no recalibration
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if not self.dynamic and prefix + "x_min" in state_dict:
+            self._samples, self.observing = [], False
+
     def freeze(self) -> None:
         """End observation: set the clipping range from the observed samples."""
         if self.dynamic or not self.observing:
@@ -415,6 +422,30 @@ def calibrate(model: nn.Module, loader, batches: int = 8) -> nn.Module:
     for q in quants:
         q.freeze()
     return model
+
+
+def qat_finetune(
+    model: nn.Module,
+    loader: Iterable,
+    *,
+    steps: int,
+    lr: float = 1e-3,
+    calib_batches: int = 8,
+) -> nn.Module:
+    """Quantization-aware training of a calibrated :func:`prepare_fake_quant` model, in place.
+
+    ``me.fit`` (Adam, cosine schedule) for ``steps`` batches of ``loader`` with fake
+    quantization in the forward pass: weights are re-quantized from their current values at
+    every step, gradients pass the rounding by the straight-through estimator, activation
+    ranges stay fixed. Then the activation ranges are recalibrated on ``calib_batches``
+    batches (the weights moved). Returns the model in eval mode. Seed the global RNG and
+    the loader's order beforehand for a reproducible run.
+    Explained in: lecture 05 (section 5, "Quantization-aware training").
+    """
+    from .training import fit
+
+    fit(model, loader, epochs=1, lr=lr, steps_per_epoch=steps, progress=False, desc="QAT")
+    return calibrate(model, loader, calib_batches)
 
 
 # ------------------------------------------------------------------ real int8: torchao PT2E
