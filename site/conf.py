@@ -21,6 +21,7 @@ language = "en"
 # --- notebooks: render what `make course` executed, never run them again
 nb_execution_mode = "off"
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # markdown outputs (display(Markdown(table))): tables, math
 nb_ipywidgets_js = {}  # the widget manager would come from a CDN; the lectures have no widgets
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3

@@ -539,8 +539,11 @@ def browser_check(
                     problems.append(f"link to a missing anchor: {link}")
             if screenshots is not None:
                 screenshots.mkdir(parents=True, exist_ok=True)
-                if rel == "index.html":
-                    page.screenshot(path=str(screenshots / "index.png"), full_page=True)
+                if rel == "index.html":  # the top: title, navigation, lecture outline
+                    page.set_viewport_size({"width": 1280, "height": 1700})
+                    page.evaluate("window.scrollTo(0, 0)")
+                    page.screenshot(path=str(screenshots / "index.png"))
+                    page.set_viewport_size({"width": 1280, "height": 900})
                 elif (
                     rel.startswith(("lectures/", "papers/"))
                     and not seen_lecture_shot
