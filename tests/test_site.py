@@ -6,7 +6,8 @@ errors, no failed or remote requests, images with pixels, math typeset, titles, 
 The site is built once per module from a small course: two notebooks executed here in fast
 mode (lecture A and the GSP-Conv reproduction: figures and equations), the other lectures
 staged without outputs (``partial``), so ``make test`` does not need ``make course``.
-Without playwright or a chromium the browser test skips with the reason.
+The per-lecture HTML that ``make course`` writes beside each executed notebook is opened
+the same way. Without playwright or a chromium the browser tests skip with the reason.
 """
 
 from __future__ import annotations
@@ -46,16 +47,19 @@ def modules() -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, modules) -> tuple[Path, site.Pages]:
+def built(tmp_path_factory, modules) -> tuple[Path, site.Pages, Path]:
     tmp = tmp_path_factory.mktemp("site")
     executed = tmp / "executed"
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MPLBACKEND", raising=False)  # conftest's Agg would leave plt.show() empty
         for name in EXECUTED:
             out = (executed / name).parent
-            run = execute_notebook(ROOT / "lectures" / name, out, fast=True, html=False)
+            run = execute_notebook(ROOT / "lectures" / name, out, fast=True)  # + HTML
             assert run.ok, f"{name} failed:\n{run.error[-3000:]}"
-    return site.build_site(ROOT, tmp / "site", executed=executed, modules=modules, partial=True)
+    folder, pages = site.build_site(
+        ROOT, tmp / "site", executed=executed, modules=modules, partial=True
+    )
+    return folder, pages, executed
 
 
 def test_lecture_order():
@@ -111,7 +115,7 @@ def test_per_lecture_html_is_offline(tmp_path: Path, modules: Path):
 
 
 def test_site_navigation_follows_the_lecture_order(built):
-    folder, pages = built
+    folder, pages, _ = built
     lectures = [Path(p).stem for p in pages.lectures]
     assert lectures[:3] == ["00_compute_demands", "A_data", "01_mobilenet"]
     assert lectures[-1] == "08_dynamic_networks"
@@ -128,7 +132,7 @@ def test_site_navigation_follows_the_lecture_order(built):
 
 
 def test_site_shows_executed_outputs_without_executing(built):
-    folder, pages = built
+    folder, pages, _ = built
     gsp = (folder / "papers" / "gsp_conv_reproduction.html").read_text(encoding="utf-8")
     assert "<img" in gsp  # a figure from the fast-mode run of the fixture
     unexecuted = [n for n in pages.notes if "shown without outputs" in n]
@@ -136,7 +140,7 @@ def test_site_shows_executed_outputs_without_executing(built):
 
 
 def test_assignment_pages_come_from_the_release_not_solutions(built):
-    folder, pages = built
+    folder, pages, _ = built
     releases = sorted((ROOT / "assignments").glob("*/*.ipynb"))
     assert [Path(p).name for p in pages.assignments] == [r.name for r in releases]
     for path in folder.rglob("*"):
@@ -148,7 +152,7 @@ def test_assignment_pages_come_from_the_release_not_solutions(built):
 
 
 def test_site_loads_nothing_from_the_network(built):
-    folder, _ = built
+    folder, _, _ = built
     for page in folder.rglob("*.html"):
         assert remote_references(page.read_text(encoding="utf-8")) == [], page
     assert (folder / "_static" / "mathjax" / "MathJax.js").is_file()
@@ -159,7 +163,7 @@ def test_site_in_a_browser(built):
     browser, why = site.find_browser()
     if browser is None:
         pytest.skip(why)
-    folder, pages = built
+    folder, pages, _ = built
     shots = folder / "screenshots"
     reports = site.browser_check(folder, site.page_titles(pages), screenshots=shots)
     bad = {r.url: r.problems[:5] for r in reports if r.problems}
@@ -173,3 +177,18 @@ def test_site_in_a_browser(built):
     assert by_page["lectures/A_data.html"].images >= 3
     for name in ("index.png", "lecture.png"):
         assert (shots / name).stat().st_size > 20_000, f"{name} looks empty"
+
+
+def test_per_lecture_html_in_a_browser(built):
+    # the HTML that `make course` writes beside each executed notebook: offline too
+    browser, why = site.find_browser()
+    if browser is None:
+        pytest.skip(why)
+    _, _, executed = built
+    reports = site.browser_check(executed, {})
+    bad = {r.url: r.problems[:5] for r in reports if r.problems}
+    assert not bad, f"pages with problems: {bad}"
+    by_page = {r.url.split("/", 3)[-1]: r for r in reports}
+    assert set(by_page) == {"A_data.html", "papers/gsp_conv_reproduction.html"}
+    assert by_page["papers/gsp_conv_reproduction.html"].typeset > 0
+    assert by_page["A_data.html"].images >= 3
