@@ -108,6 +108,7 @@ def test_per_lecture_html_is_offline(tmp_path: Path, modules: Path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("$x^2$ and $$y$$")])
     body, _ = site.lecture_html_exporter().from_notebook_node(nb)
     assert remote_references(body) == []
+    assert not [cdn for cdn in ("cdnjs", "jsdelivr", "unpkg") if cdn in body]  # elk too
     assets = site.install_html_assets(tmp_path, modules)
     assert (assets / "mathjax" / "MathJax.js").is_file()
     assert (assets / "mathjax" / "config" / "Safe.js").is_file()

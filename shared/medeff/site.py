@@ -609,7 +609,10 @@ def lecture_html_exporter(assets: str = HTML_ASSETS):
     c.HTMLExporter.mathjax_url = f"{assets}/mathjax/MathJax.js?config={MATHJAX_CONFIG}"
     c.HTMLExporter.require_js_url = f"{assets}/requirejs/require.js"
     exp = HTMLExporter(config=c)
-    exp.mermaid_js_url = f"{assets}/no-mermaid.mjs"  # an ES-module import, not a trait
+    # imported only when a notebook has Mermaid diagrams (ours have none); a module
+    # specifier must start with "./", and the ELK layout would come from a CDN
+    exp.mermaid_js_url = f"./{assets}/no-mermaid.mjs"
+    exp.mermaid_layout_elk_js_url = ""
     return exp
 
 
