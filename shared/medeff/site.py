@@ -211,6 +211,11 @@ def stage(
         (shutil.copytree if item.is_dir() else shutil.copy2)(item, src / item.name)
     (src / "_includes").mkdir()
     shutil.copy2(root / "README.md", src / "_includes" / "README.md")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    index_md = (root / SITE_DIR / "index.md").read_text(encoding="utf-8")
+    for cut in re.findall(r':(?:start-after|end-before): "([^"]+)"', index_md):
+        if cut not in readme:  # the landing page includes parts of the README by heading
+            raise ValueError(f"site/index.md includes the README from {cut!r}, which is gone")
     _copy_mathjax(modules, src / "_static")
     for source, copy, part in chosen:
         name = f"{part}/{source.name}"
