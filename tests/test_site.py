@@ -13,7 +13,6 @@ the same way. Without playwright or a chromium the browser tests skip with the r
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -22,28 +21,10 @@ import pytest
 from medeff import site
 from medeff.bundle import MARKERS
 from medeff.course import execute_notebook
-from medeff.slides import node_modules, remote_references
+from medeff.slides import remote_references
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ["A_data.ipynb", "papers/gsp_conv_reproduction.ipynb"]
-
-
-@pytest.fixture(scope="module")
-def modules() -> Path:
-    folder = ROOT / "node_modules"
-    if not (folder / "mathjax" / "package.json").is_file():
-        if shutil.which("npm") is None:
-            pytest.skip("npm is not installed: cannot fetch MathJax (run `npm ci`)")
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode:
-            pytest.skip(f"`npm ci` failed (no registry?): {done.stderr[-500:]}")
-    return node_modules(ROOT)
 
 
 @pytest.fixture(scope="module")

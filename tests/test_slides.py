@@ -4,8 +4,6 @@ metadata, and ``medeff.slides`` builds a reveal.js deck that loads nothing from 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -62,24 +60,6 @@ def test_default_nbconvert_deck_is_not_offline():
 
     body, _ = SlidesExporter().from_filename(str(PAPERS[0]))
     assert slides.remote_references(body)
-
-
-@pytest.fixture(scope="module")
-def modules() -> Path:
-    folder = ROOT / "node_modules"
-    if not (folder / "reveal.js" / "package.json").is_file():
-        if shutil.which("npm") is None:
-            pytest.skip("npm is not installed: cannot fetch reveal.js/MathJax (run `npm ci`)")
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode:
-            pytest.skip(f"`npm ci` failed (no registry?): {done.stderr[-500:]}")
-    return slides.node_modules(ROOT)
 
 
 @pytest.mark.parametrize("path", PAPERS, ids=[p.name for p in PAPERS])

@@ -39,12 +39,11 @@ from pathlib import Path
 import nbformat
 
 from .bundle import MARKERS, secret_lines
-from .slides import ASSET_FILES, node_modules, remote_references
+from .slides import MATHJAX_CONFIG, MERMAID_STUB, install_assets, node_modules, remote_references
 
 SITE_DIR = "site"  # Sphinx configuration + landing page, in the repository
 NAV_MARKER = "<!-- medeff.site: navigation (toctrees) goes here -->"
 HTML_ASSETS = "_html_assets"  # next to the per-lecture HTML of `make course`
-MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
 # staged page titles for notebooks whose first heading is a placeholder
 TITLES = {"reproduction_template": "Reproduction template: &lt;Paper title&gt;"}
 
@@ -122,18 +121,6 @@ def stale(executed: Path, source: Path) -> bool:
         return [c.source for c in cells if c.cell_type == "code"]
 
     return code(executed) != code(source)
-
-
-def _copy_mathjax(modules: Path, static: Path) -> None:
-    for part in (*ASSET_FILES["mathjax"], "config/Safe.js"):  # ",Safe" loads config/Safe.js
-        src, dst = modules / "mathjax" / part, static / "mathjax" / part
-        if src.is_dir():
-            shutil.copytree(
-                src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map", "unpacked")
-            )
-        elif src.is_file():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
 
 
 def _stage_notebook(src: Path, dst: Path, title: str | None = None) -> str:
@@ -216,7 +203,7 @@ def stage(
     for cut in re.findall(r':(?:start-after|end-before): "([^"]+)"', index_md):
         if cut not in readme:  # the landing page includes parts of the README by heading
             raise ValueError(f"site/index.md includes the README from {cut!r}, which is gone")
-    _copy_mathjax(modules, src / "_static")
+    install_assets(src / "_static", modules, packages=("mathjax",), subdir="")
     for source, copy, part in chosen:
         name = f"{part}/{source.name}"
         pages.titles[name] = _stage_notebook(copy, src / name, TITLES.get(source.stem))
@@ -592,14 +579,7 @@ def install_html_assets(folder: Path, modules: Path | None = None) -> Path:
     if (target / ".complete").is_file():  # one copy per folder, not one per notebook
         return target
     modules = modules or node_modules()
-    _copy_mathjax(modules, target)
-    (target / "requirejs").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(modules / "requirejs" / "require.js", target / "requirejs" / "require.js")
-    (target / "no-mermaid.mjs").write_text(
-        "// the lectures use no Mermaid diagrams; this stub replaces the CDN module\n"
-        "export default { initialize() {} };\n",
-        encoding="utf-8",
-    )
+    install_assets(folder, modules, packages=("mathjax", "requirejs"), subdir=HTML_ASSETS)
     (target / ".complete").write_text("copied from node_modules by medeff.site\n")
     return target
 
@@ -616,7 +596,7 @@ def lecture_html_exporter(assets: str = HTML_ASSETS):
     exp = HTMLExporter(config=c)
     # imported only when a notebook has Mermaid diagrams (ours have none); a module
     # specifier must start with "./", and the ELK layout would come from a CDN
-    exp.mermaid_js_url = f"./{assets}/no-mermaid.mjs"
+    exp.mermaid_js_url = f"./{assets}/{MERMAID_STUB}"
     exp.mermaid_layout_elk_js_url = ""
     return exp
 

@@ -45,6 +45,7 @@ ASSET_FILES: dict[str, tuple[str, ...]] = {
     "mathjax": (
         "MathJax.js",
         "config/TeX-AMS_CHTML-full.js",
+        "config/Safe.js",  # the ",Safe" of MATHJAX_CONFIG loads it
         "extensions",
         "jax/input/TeX",
         "jax/output/CommonHTML",
@@ -57,6 +58,7 @@ ASSET_FILES: dict[str, tuple[str, ...]] = {
     "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
 }
 MATHJAX_CONFIG = "TeX-AMS_CHTML-full,Safe"
+MERMAID_STUB = "no-mermaid.mjs"
 # printed tables stay on one line per row (scroll sideways instead of wrapping)
 DECK_CSS = """
 .reveal .jp-OutputArea-output pre { font-size: 13px !important; line-height: 1.3 !important; white-space: pre !important; overflow-x: auto; }
@@ -96,16 +98,24 @@ def node_modules(root: Path | None = None) -> Path:
     return folder
 
 
-def install_assets(deck_dir: Path, modules: Path | None = None) -> Path:
-    """Copy the files a deck needs from ``node_modules`` into ``deck_dir/_deck_assets``.
+def install_assets(
+    deck_dir: Path,
+    modules: Path | None = None,
+    *,
+    packages: Sequence[str] | None = None,
+    subdir: str = ASSETS_DIR,
+) -> Path:
+    """Copy the files a deck needs from ``node_modules`` into ``deck_dir/_deck_assets``
+    (``subdir``; ``packages``: a subset of :data:`ASSET_FILES`, e.g. MathJax alone for the
+    course site), with a stub for nbconvert's Mermaid module import.
 
     Source maps and MathJax's unpacked sources are skipped (about 5 MB in all).
     Returns the assets folder. Explained in: the reproduction template.
     """
     modules = modules or node_modules()
-    target = Path(deck_dir) / ASSETS_DIR
-    for package, parts in ASSET_FILES.items():
-        for part in parts:
+    target = Path(deck_dir) / subdir
+    for package in packages or ASSET_FILES:
+        for part in ASSET_FILES[package]:
             src, dst = modules / package / part, target / package / part
             if src.is_dir():
                 shutil.copytree(
@@ -116,6 +126,12 @@ def install_assets(deck_dir: Path, modules: Path | None = None) -> Path:
                 shutil.copy2(src, dst)
             elif not part.startswith("LICENSE"):
                 raise FileNotFoundError(f"{src} is missing; run `npm ci` again")
+    target.mkdir(parents=True, exist_ok=True)
+    (target / MERMAID_STUB).write_text(
+        "// the course's notebooks use no Mermaid diagrams; this stub replaces the CDN module\n"
+        "export default { initialize() {} };\n",
+        encoding="utf-8",
+    )
     return target
 
 
@@ -158,7 +174,8 @@ def exporter(assets: str = ASSETS_DIR, show_code: bool = False):
     c.SlidesExporter.exclude_input = not show_code
     exp = SlidesExporter(config=c)
     # not a configurable trait: an ES-module import from a CDN; our decks have no Mermaid
-    exp.mermaid_js_url = f"{assets}/no-mermaid.mjs"
+    # (a module specifier must start with "./")
+    exp.mermaid_js_url = f"./{assets}/{MERMAID_STUB}"
     return exp
 
 
@@ -198,11 +215,6 @@ def build_deck(
     else:
         nb = nbformat.read(notebook, as_version=4)
     install_assets(out, modules)
-    (out / ASSETS_DIR / "no-mermaid.mjs").write_text(
-        "// the decks use no Mermaid diagrams; this stub replaces the CDN module\n"
-        "export default { initialize() {} };\n",
-        encoding="utf-8",
-    )
     body, _ = exporter(show_code=show_code).from_notebook_node(
         nb, resources={"metadata": {"name": notebook.stem}}
     )
