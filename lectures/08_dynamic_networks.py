@@ -442,7 +442,7 @@ print(f"4. Gate: {saved:.0%} of the MACs per volume saved at Dice {pick_row['dic
 #    the training patches. Add seed 2 to `SEEDS`, then train on the whole training set
 #    (`N_TRAIN = len(loaders[0].dataset)`, several minutes). Which differences survive, and
 #    does the answer change with the budget?
-# 5. **A kidney gate.** Repeat section 5 for the kidneys (`md.segmentation_datasets("kidney",
+# 5. **A kidney gate.** Repeat section 5 for the kidneys (`medeff.data.segmentation_datasets("kidney",
 #    keep="all")`): the kidneys occupy fewer slices. Predict the oracle saving first.
 
 # %%
