@@ -506,9 +506,11 @@ for row in rows[1:]:
 
 # %% [markdown]
 # - A sparse mask is a *storage* format, not a speedup: the dense kernels do the same work
-#   (line 1: the MAC count is unchanged and the latency ratio stays near 1, within the
-#   timing noise). Speed from zeros needs sparse kernels at high sparsity (the CSR rows
-#   above), special hardware patterns, or structure.
+#   (line 1: the MAC count is unchanged). The latency ratio in line 1 should then be near 1;
+#   if it is far from 1, compare the medians with their IQRs in section 1.3: a ratio with
+#   IQRs of the size of the medians is noise from other processes on the machine, not a
+#   property of masks (rerun on an idle machine). Speed from zeros needs sparse kernels at
+#   high sparsity (the CSR rows above), special hardware patterns, or structure.
 # - Structured pruning gives a smaller *dense* network. Compare the measured speedups in
 #   line 3 with the MAC ratio: where they fall short, fixed per-layer costs (a tiny net,
 #   batch 1) dominate; the larger the layers, the closer latency follows the MACs.
