@@ -210,12 +210,13 @@ def task_volumes_3d(
     Returns ``{"train": (x, y), "val": ..., "test": ...}`` with ``x`` float32
     ``(N, 1, *shape)`` windowed to [-1, 1] (the task's HU window) and ``y`` int64
     ``(N, *shape)`` in {0, 1}; images are resampled trilinearly, labels by nearest
-    neighbour. The case split is :func:`medeff.data.split_cases`. Explained in: the
+    neighbour. The case split is :func:`medeff.data.cohort_split`, the one every phantom
+    dataset uses. Explained in: the
     GSP-Conv reproduction, "Experiments".
     """
     import torch.nn.functional as F
 
-    from ..data import TASKS, binary_target, phantom_task_volumes, split_cases, window_hu
+    from ..data import TASKS, binary_target, cohort_split, phantom_task_volumes, window_hu
 
     images, labels = phantom_task_volumes(task, n_cases, seed)
     if crop is not None:
@@ -225,7 +226,7 @@ def task_volumes_3d(
     y = torch.from_numpy(binary_target(labels, task).astype("float32"))[:, None]
     x = F.interpolate(x, size=tuple(shape), mode="trilinear", align_corners=False)
     y = F.interpolate(y, size=tuple(shape), mode="nearest")[:, 0].long()
-    split = split_cases(n_cases, seed)
+    split = cohort_split(n_cases, seed)
     return {
         name: (x[torch.from_numpy(idx)], y[torch.from_numpy(idx)]) for name, idx in split.items()
     }
