@@ -431,7 +431,7 @@ EPOCHS, LR = int(ef.COURSE_BUDGET["epochs"]), float(ef.COURSE_BUDGET["lr"])
 
 def train_slim(model: torch.nn.Module) -> dict:
     me.set_seed(0)
-    me.fit(model, pr.seeded_loader(train_loader, 0), epochs=EPOCHS, optimizer=pr.slimming_optimizer(model, LR),
+    me.fit(model, me.seeded_loader(train_loader, 0), epochs=EPOCHS, optimizer=pr.slimming_optimizer(model, LR),
            train_step=pr.slimming_train_step(LAMBDA), progress=False)
     return {"test_accuracy": test_acc(model)}
 

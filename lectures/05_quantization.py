@@ -289,7 +289,7 @@ print("gradient ", x.grad.tolist(), "(the true derivative of the staircase is 0)
 # with the activation ranges fixed, then re-calibrate the ranges and evaluate. The seed
 # claims "QAT methods usually achieve better results than PTQ methods", most visibly at low
 # bit widths. We repeat both for several seeds: a seed draws the calibration batches of
-# PTQ, the observer's subsample and the fine-tuning order (`pr.seeded_loader`), and we
+# PTQ, the observer's subsample and the fine-tuning order (`me.seeded_loader`), and we
 # report mean ± standard deviation. Every fine-tuned net is cached by everything that
 # determines its weights (`me.train_cached`), so a re-run only loads.
 
@@ -306,7 +306,7 @@ def ptq_and_qat(bits: int, seed: int) -> tuple[float, float]:
     """PTQ and QAT test accuracy at `bits` for one seed (trained once, then from the cache)."""
     def train(qnet: torch.nn.Module) -> dict:
         me.set_seed(seed)
-        loader = pr.seeded_loader(train_loader, seed, batch_size=QAT_BATCH)
+        loader = me.seeded_loader(train_loader, seed, batch_size=QAT_BATCH)
         mq.calibrate(qnet, loader, 2 * CALIB_BATCHES)  # PTQ: the same 1,024 patches as 8 x 128
         ptq_acc = me.evaluate(qnet, test_loader, ACC, max_batches=SWEEP_BATCHES)["accuracy"]
         mq.qat_finetune(qnet, loader, steps=QAT_STEPS, lr=QAT_LR, calib_batches=2 * CALIB_BATCHES)
@@ -321,7 +321,7 @@ def fp32_control(seed: int) -> float:
     """The same fine-tuning without quantization: how much do the extra steps alone give?"""
     def train(net: torch.nn.Module) -> dict:
         me.set_seed(seed)
-        loader = pr.seeded_loader(train_loader, seed, batch_size=QAT_BATCH)
+        loader = me.seeded_loader(train_loader, seed, batch_size=QAT_BATCH)
         me.fit(net, loader, epochs=1, lr=QAT_LR, steps_per_epoch=QAT_STEPS, progress=False)
         return {"acc": me.evaluate(net, test_loader, ACC, max_batches=SWEEP_BATCHES)["accuracy"]}
 

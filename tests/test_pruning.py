@@ -257,9 +257,7 @@ def test_seed_format_table_reproduces_seed_percentages():
     assert len(lines) == 3 and "88.5%" in lines[2] and "50.9%" in lines[2] and "20.04M" in lines[1]
 
 
-def test_slimming_optimizer_and_seeded_loader():
-    from torch.utils.data import DataLoader, TensorDataset
-
+def test_slimming_optimizer_scales_the_bn_learning_rate():
     model = _tiny()
     opt = pr.slimming_optimizer(model, 1e-3, bn_lr_scale=10)
     rest, gammas = opt.param_groups
@@ -267,14 +265,6 @@ def test_slimming_optimizer_and_seeded_loader():
     n_bn = sum(1 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     assert len(gammas["params"]) == n_bn
     assert len(rest["params"]) + n_bn == len(list(model.parameters()))
-    loader = DataLoader(TensorDataset(torch.arange(50)), batch_size=8, shuffle=True)
-    next(iter(loader))  # advancing the original loader must not change the seeded copies
-    a = [b[0].tolist() for b in pr.seeded_loader(loader, 3)]
-    b = [b[0].tolist() for b in pr.seeded_loader(loader, 3)]
-    c = [b[0].tolist() for b in pr.seeded_loader(loader, 4)]
-    assert a == b and a != c and sorted(sum(a, [])) == list(range(50))
-    assert pr.seeded_loader([1, 2], 0) == [1, 2]
-    assert [len(b[0]) for b in pr.seeded_loader(loader, 3, batch_size=20)] == [20, 20, 10]
 
 
 def test_refresh_masks_after_loading_allows_copy_and_counts_loaded_weights():

@@ -186,3 +186,19 @@ def test_dice_edge_cases():
 def test_cache_dir_honours_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDEFF_CACHE", str(tmp_path / "c"))
     assert me.cache_dir() == tmp_path / "c" and (tmp_path / "c").is_dir()
+
+
+def test_seeded_loader_order_depends_only_on_the_seed():
+    data = TensorDataset(torch.arange(50))
+    loader = DataLoader(data, batch_size=8, shuffle=True)
+    next(iter(loader))  # advancing the original loader must not change the seeded copies
+    a = [b[0].tolist() for b in me.seeded_loader(loader, 3)]
+    b = [b[0].tolist() for b in me.seeded_loader(loader, 3)]
+    c = [b[0].tolist() for b in me.seeded_loader(loader, 4)]
+    assert a == b and a != c and sorted(sum(a, [])) == list(range(50))
+    assert [b[0].tolist() for b in me.seeded_loader(data, 3, 8)] == a  # a bare dataset: same order
+    assert [len(b[0]) for b in me.seeded_loader(loader, 3, batch_size=20)] == [20, 20, 10]
+    assert [len(b[0]) for b in me.seeded_loader(data, 3, 20, drop_last=True)] == [20, 20]
+    assert me.seeded_loader([1, 2], 0) == [1, 2]  # other iterables unchanged
+    with pytest.raises(ValueError, match="batch_size"):
+        me.seeded_loader(data, 0)

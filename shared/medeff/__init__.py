@@ -28,7 +28,7 @@ from .latency import Latency, LatencyComparison, compare_latency, measure_latenc
 from .metrics import accuracy, dice_score
 from .model_cache import data_fingerprint, train_cached
 from .plotting import plot_history, plot_latency_vs_macs, plot_tradeoff
-from .training import History, evaluate, fit, set_seed
+from .training import History, evaluate, fit, seeded_loader, set_seed
 
 __version__ = "0.1.0"
 
@@ -55,6 +55,7 @@ __all__ = [
     "plot_latency_vs_macs",
     "plot_tradeoff",
     "serialized_size_bytes",
+    "seeded_loader",
     "set_seed",
     "thop_macs",
     "data",

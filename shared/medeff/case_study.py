@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from . import data as md
 from .models.segmenters import make_segmenter
 from .models.unet import UNet
-from .training import fit, set_seed
+from .training import fit, seeded_loader, set_seed
 
 # the shipped checkpoints; $MEDEFF_CASE_STUDY_CHECKPOINTS points elsewhere (your own run)
 CHECKPOINTS = Path(
@@ -226,10 +226,7 @@ class TaskData:
         """Shuffled training batches (order fixed by ``seed``) of ``dataset`` (default:
         the training slices; e.g. :func:`teacher_outputs` of them)."""
         ds = self.train if dataset is None else dataset
-        gen = torch.Generator().manual_seed(seed)
-        return DataLoader(
-            ds, batch_size=batch_size, shuffle=True, generator=gen, drop_last=len(ds) > batch_size
-        )
+        return seeded_loader(ds, seed, batch_size, drop_last=len(ds) > batch_size)  # type: ignore[return-value]
 
     def test_loader(self, batch_size: int = 64) -> DataLoader:
         return DataLoader(self.test, batch_size=batch_size)

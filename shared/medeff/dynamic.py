@@ -30,6 +30,7 @@ from torch import nn
 
 from ._checks import eval_mode
 from .models.efficient import STAGES, SmallClassifier, conv_bn_relu, make_classifier, make_divisible
+from .training import seeded_loader
 
 
 # ============================================================================ early exit
@@ -507,14 +508,6 @@ def gate_sweep(
 
 
 # ============================================================================ training (cached)
-def _shuffled(dataset, batch_size: int, seed: int):
-    from torch.utils.data import DataLoader
-
-    return DataLoader(
-        dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
-    )
-
-
 def train_early_exit(
     loaders: tuple,
     *,
@@ -552,7 +545,7 @@ def train_early_exit(
         start = time.perf_counter()
         fit(
             model,
-            _shuffled(train.dataset, batch_size, seed),
+            seeded_loader(train.dataset, seed, batch_size),
             epochs=epochs,
             lr=lr,
             train_step=early_exit_loss,
@@ -576,7 +569,7 @@ def subset_loader(loader, n: int, *, seed: int = 0, batch_size: int | None = Non
     tensors = loader.dataset.tensors
     idx = torch.randperm(len(tensors[0]), generator=torch.Generator().manual_seed(seed))
     sub = TensorDataset(*(t[idx[: min(n, len(idx))]] for t in tensors))
-    return _shuffled(sub, batch_size or loader.batch_size, seed)
+    return seeded_loader(sub, seed, batch_size or loader.batch_size)
 
 
 def slimmable_accuracy(
@@ -657,7 +650,7 @@ def train_slimmable(
         start = time.perf_counter()
         fit(
             model,
-            _shuffled(train.dataset, batch_size, seed),
+            seeded_loader(train.dataset, seed, batch_size),
             epochs=epochs,
             lr=lr,
             train_step=lambda m, b: sandwich_step(m, b, resolutions=resolutions, rng=rng),
@@ -666,7 +659,7 @@ def train_slimmable(
         seconds = time.perf_counter() - start
         grid = slimmable_accuracy(
             model,  # type: ignore[arg-type]
-            _shuffled(train.dataset, batch_size, seed + 1),
+            seeded_loader(train.dataset, seed + 1, batch_size),
             loaders[2],
             resolutions,
             calibrate_batches,
@@ -797,7 +790,7 @@ def train_slice_models(
         start = time.perf_counter()
         fit(
             model,
-            _shuffled(TensorDataset(x, target), batch_size, seed),
+            seeded_loader(TensorDataset(x, target), seed, batch_size),
             epochs=epochs,
             lr=lr,
             loss_fn=loss_fn,

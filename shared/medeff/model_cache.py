@@ -31,13 +31,33 @@ from .config import cache_dir, is_fast
 PACKAGE = Path(__file__).resolve().parent
 
 
+# top-level modules that never build, train or feed a network (course tooling, plots,
+# timing): editing them keeps every cached net
+TOOLING = frozenset(
+    {
+        "bundle.py",
+        "course.py",
+        "diagrams.py",
+        "grading.py",
+        "latency.py",
+        "plotting.py",
+        "sandbox.py",
+        "seed_figures.py",
+        "site.py",
+        "slides.py",
+    }
+)
+
+
 def source_fingerprint(root: Path | None = None) -> str:
-    """Hash of every ``.py`` file of the medeff package (or of the folder ``root``).
+    """Hash of the ``.py`` files of the medeff package (or of the folder ``root``) that can
+    change trained weights: all of them except the top-level modules in :data:`TOOLING`.
 
     Training, the optimizer loop, the data pipeline and the models all live in medeff, so
-    any change to its source drops the cached weights (a few unnecessary retrains are the
-    price of never loading stale ones). The package's own hash is computed once per
-    process. Explained in: lecture 01 ("Training on the organ patches").
+    any change to their source drops the cached weights (a few unnecessary retrains are the
+    price of never loading stale ones); editing the site builder or the grading helpers does
+    not. The package's own hash is computed once per process. Explained in: lecture 01
+    ("Training on the organ patches").
     """
     return _tree_hash(PACKAGE) if root is None else _tree_hash.__wrapped__(Path(root))
 
@@ -46,9 +66,10 @@ def source_fingerprint(root: Path | None = None) -> str:
 def _tree_hash(base: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(base.rglob("*.py")):
-        if "__pycache__" in path.parts:
+        rel = path.relative_to(base)
+        if "__pycache__" in path.parts or rel.as_posix() in TOOLING:
             continue
-        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(rel.as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -416,28 +416,6 @@ def slimming_train_step(
 
 
 # ---------------------------------------------------------------------------- fine-tuning, reporting
-def seeded_loader(
-    loader: Iterable[Batch], seed: int, batch_size: int | None = None
-) -> Iterable[Batch]:
-    """A shuffling copy of a ``DataLoader`` whose order depends only on ``seed``.
-
-    The batches a fine-tuning run sees then never depend on what ran before it in the
-    notebook, so cached weights are reproducible. ``batch_size`` defaults to the loader's.
-    Other iterables are returned unchanged.
-    Explained in: lecture 04 ("Fine-tuning"); lecture 05 (seeded calibration and QAT).
-    """
-    from torch.utils.data import DataLoader
-
-    if not isinstance(loader, DataLoader):
-        return loader
-    return DataLoader(
-        loader.dataset,
-        batch_size=batch_size or loader.batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(seed),
-    )
-
-
 def slimming_optimizer(
     model: nn.Module, lr: float, bn_lr_scale: float = 10.0
 ) -> torch.optim.Optimizer:
@@ -472,7 +450,7 @@ def finetune(
 ) -> dict:
     """Fine-tune ``model`` in place for ``steps`` batches (``me.fit``, Adam, cosine); evaluate.
 
-    The batches come from :func:`seeded_loader` (order set by ``seed`` alone; more steps
+    The batches come from ``me.training.seeded_loader`` (order set by ``seed`` alone; more steps
     than one pass over the data take several passes, under one schedule); the test
     accuracy uses at most ``eval_batches`` batches (all by default). Returns a
     JSON-able record ``{"test_accuracy", "steps", "seconds"}`` for ``me.train_cached``.
@@ -485,7 +463,7 @@ def finetune(
     import time
 
     from .metrics import accuracy
-    from .training import evaluate, fit, set_seed
+    from .training import evaluate, fit, seeded_loader, set_seed
 
     set_seed(seed)
     start = time.perf_counter()

@@ -39,6 +39,37 @@ def set_seed(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def seeded_loader(
+    data: object, seed: int, batch_size: int | None = None, *, drop_last: bool = False
+) -> Iterable[Batch]:
+    """Shuffled batches of a ``Dataset`` (or of a ``DataLoader``'s dataset) whose order
+    depends only on ``seed``.
+
+    A training or fine-tuning run then never depends on what ran before it in the notebook,
+    so cached weights are reproducible. ``batch_size`` defaults to the loader's (it is
+    required for a bare dataset); other iterables (a list of batches) are returned unchanged.
+    Explained in: lecture 05 (PTQ against QAT: a seed sets the calibration batches and the
+    fine-tuning order); lecture 04's fine-tuning and every cached training run use it.
+    """
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(data, DataLoader):
+        dataset, batch_size = data.dataset, batch_size or data.batch_size
+    elif isinstance(data, Dataset):
+        if not batch_size:
+            raise ValueError("seeded_loader(dataset, seed) needs a batch_size for a bare dataset")
+        dataset = data
+    else:
+        return data  # type: ignore[return-value]
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+        drop_last=drop_last,
+    )
+
+
 class History(dict):
     """Per-epoch records: ``history["val_accuracy"]`` is a list with one value per epoch."""
 

@@ -577,13 +577,11 @@ def train_or_load(
     import json
     import time
 
-    from torch.utils.data import DataLoader
-
     from .. import model_cache
     from ..config import cache_dir, is_fast
     from ..counting import count_macs, count_params
     from ..metrics import accuracy
-    from ..training import evaluate, fit, set_seed
+    from ..training import evaluate, fit, seeded_loader, set_seed
 
     train, val, test = loaders
     batch_size = batch_size or getattr(train, "batch_size", None) or 128
@@ -612,12 +610,7 @@ def train_or_load(
         model.load_state_dict(torch.load(weights, weights_only=True))
         model.eval()
         return model, json.loads(meta.read_text()) | {"cached": True}
-    shuffled = DataLoader(
-        train.dataset,
-        batch_size=batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(seed),
-    )
+    shuffled = seeded_loader(train.dataset, seed, batch_size)
     start = time.perf_counter()
     fit(model, shuffled, epochs=epochs, lr=lr, progress=progress, desc=f"{kind} x{width:g}")
     seconds = time.perf_counter() - start

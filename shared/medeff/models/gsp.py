@@ -270,10 +270,10 @@ def train_unet3d(
     """
     import time
 
-    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data import TensorDataset
 
     from ..model_cache import data_fingerprint, train_cached
-    from ..training import fit, set_seed
+    from ..training import fit, seeded_loader, set_seed
 
     x, y = data["train"]
     config = {
@@ -292,12 +292,7 @@ def train_unet3d(
         return UNet3D(base_width=base_width, depth=depth, conv=conv)
 
     def run(model: nn.Module) -> dict:
-        loader = DataLoader(
-            TensorDataset(x, y),
-            batch_size=batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(seed),
-        )
+        loader = seeded_loader(TensorDataset(x, y), seed, batch_size)
         start = time.perf_counter()
         history = fit(model, loader, epochs=epochs, lr=lr, progress=False)
         seconds = time.perf_counter() - start
