@@ -506,11 +506,14 @@ for row in rows[1:]:
 
 # %% [markdown]
 # - A sparse mask is a *storage* format, not a speedup: the dense kernels do the same work
-#   (line 1: the MAC count is unchanged). The latency ratio in line 1 should then be near 1;
-#   if it is far from 1, compare the medians with their IQRs in section 1.3: a ratio with
-#   IQRs of the size of the medians is noise from other processes on the machine, not a
-#   property of masks (rerun on an idle machine). Speed from zeros needs sparse kernels at
-#   high sparsity (the CSR rows above), special hardware patterns, or structure.
+#   (line 1: the MAC count is unchanged). The latency ratio in line 1 can then be at best
+#   about 1. Read it with the IQRs of section 1.3: below 1 with IQRs much smaller than the
+#   medians is the mask's own cost, the forward pre-hook that recomputes
+#   `weight_orig * weight_mask` on every call (a fixed cost per call, so it weighs most at
+#   batch 1: compare the batch-128 ratio there); a ratio with IQRs of the size of the
+#   medians is noise from other processes on the machine (rerun on an idle machine).
+#   Speed from zeros needs sparse kernels at high sparsity (the CSR rows above), special
+#   hardware patterns, or structure.
 # - Structured pruning gives a smaller *dense* network. Compare the measured speedups in
 #   line 3 with the MAC ratio: where they fall short, fixed per-layer costs (a tiny net,
 #   batch 1) dominate; the larger the layers, the closer latency follows the MACs.
@@ -546,8 +549,8 @@ for row in rows[1:]:
 #    in `pr.prune_channels` (import `torch_pruning as tp`). After fine-tuning, how far is
 #    random selection from L1 ranking? (Compare Liu et al., "Rethinking the Value of
 #    Network Pruning", ICLR 2019.)
-# 3. **Where would masks pay?** The CSR layer above was slower than dense at 50% zeros.
-#    Estimate the bytes read per nonzero for dense and CSR and explain the break-even
+# 3. **Where would masks pay?** Compare the CSR layer with the dense one at 50%, 90% and
+#    99% zeros (the verdicts above). Estimate the bytes read per nonzero for dense and CSR and explain the break-even
 #    sparsity; what does NVIDIA's 2:4 pattern change?
 # 4. **The penalty strength.** Retrain the slimming net with $\lambda = 5\cdot10^{-4}$ and
 #    $5\cdot10^{-2}$ (change `LAMBDA`; the cache keys on it). How do the histogram, the accuracy
