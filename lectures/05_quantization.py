@@ -351,7 +351,9 @@ print(f"QAT beats PTQ by more than one std of the difference at {better or 'no'}
       f"the largest gain is at {largest} bits "
       f"({'as the seed claims' if largest == min(runs) else 'not at the lowest bit width, unlike the seed'}).")
 train_gain = (control - fp32_sweep).mean().item()
-print(f"The fine-tuning steps alone move fp32 by {train_gain:+.3f} (the baseline is trained briefly); QAT's gain "
+why = ("the baseline is trained briefly, so extra steps help" if train_gain > 0
+       else "extra steps at this learning rate do not help the briefly trained baseline")
+print(f"The fine-tuning steps alone move fp32 by {train_gain:+.3f} ({why}); QAT's gain "
       "beyond that, i.e. from adapting the weights to the grid: "
       + ", ".join(f"{b} bits {gain[b][0] - train_gain:+.3f}" for b in runs) + ".")
 
@@ -371,11 +373,11 @@ plt.show()
 # seed's "QAT usually better, most at low bit widths", look at three things. (1) At 8 bits
 # PTQ is already at the fp32 level: QAT has nothing to recover, and a fine-tuning run at
 # this learning rate can cost as much as it gains (compare the fp32 control). (2) At
-# 2 bits PTQ starts near chance; `QAT_STEPS` is a deliberately short schedule, and a net
-# that has to relearn almost everything needs far more steps (papers fine-tune for epochs),
-# so the gain there can stay small and vary across seeds. (3) The spread over seeds: a
-# difference within one standard deviation is not a difference. Exercise 1 lengthens the
-# schedule.
+# 2 bits PTQ starts far below fp32, not far above chance; `QAT_STEPS` is a deliberately
+# short schedule, and a net that has to relearn almost everything needs far more steps
+# (papers fine-tune for epochs), so the gain there can stay small and vary across seeds.
+# (3) The spread over seeds: a difference within one standard deviation is not a
+# difference. Exercise 1 lengthens the schedule.
 
 # %% [markdown]
 # ## 6. A real int8 model: torchao PT2E and `torch.compile`
