@@ -34,7 +34,7 @@
 #    it, with mean $\pm$ standard deviation over seeds.
 #
 # Run time: about a minute for the students the first time (the teacher is the standard
-# CNN of lectures 03 and 04, trained with the same call, so it comes from the cache if
+# CNN of lectures 01-05, trained with the same call, so it comes from the cache if
 # those ran first); every student is cached with `me.train_cached`, so a re-run only
 # evaluates. The last cell prints the total. `MEDEFF_FAST=1` shrinks everything to
 # seconds (and the nets are then barely trained: fast-mode numbers mean nothing).
@@ -249,7 +249,8 @@ print(f"student baseline (labels only): {base_m:.3f} ± {base_s:.3f} "
 # `kd.kd_loss(student(x), teacher(x), y, temperature=T, alpha=0.9)`.
 # `kd.kd_train_step(teacher, ...)` returns the training step that `me.fit` calls for every
 # batch; the teacher runs in eval mode without gradients. We try two temperatures:
-# $T=4$, the value of Hinton et al. and of the case study, and $T=1$.
+# $T=4$, the case study's value and the top of the range (2.5 to 4) that Hinton et al.
+# found best for their smallest students, and $T=1$.
 #
 # **Predict, then run:** look back at the entropy curve of section 2: how much of the
 # teacher's output is left at $T=4$ compared with the uniform distribution? Which
