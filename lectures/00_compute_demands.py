@@ -39,9 +39,8 @@
 # which one each seed table uses) · 7. MACs are not latency · 8. Model size · 9. Four families
 # of efficient networks · Take-aways · Exercises · References
 #
-# **Run time**: measured at 90 s on 2 CPU cores shared with other jobs, 40 s with
-# `MEDEFF_FAST=1` (fewer timing runs, only five models timed); less on an idle machine. The
-# last cell prints this run's time. All weights are random (`weights=None`):
+# **Run time**: the last cell prints this run's time; `MEDEFF_FAST=1` shortens it (fewer
+# timing runs, only five models timed). All weights are random (`weights=None`):
 # MACs, parameters and latency do not depend on the values of the weights.
 
 # %%
@@ -349,7 +348,9 @@ for field, q in (("total_macs", sf.MODEL_SIZES["ResNet-50"].macs),
 # weight enums carry the top-5 accuracy of its own trained weights (single $224$ centre
 # crop, $380$ for EfficientNet-B4) in their metadata, so we can show both without
 # downloading any weights. The papers' numbers often use several crops or ensembles, so they
-# are lower.
+# are mostly lower than torchvision's single crop; the slide's EfficientNet-B4 entry is
+# marked "does not include multi-crop and ensemble", and there the two are close (the table
+# shows which is lower).
 
 # %%
 TV_WEIGHTS = {"AlexNet (2012, g=2)": tv.AlexNet_Weights.IMAGENET1K_V1,
@@ -382,6 +383,8 @@ show_table(["model", "top-5 error, slide (%)", "top-5 error, torchvision weights
 # **ResNet-50.** Torchvision implements "ResNet v1.5": in the first bottleneck of stages 2-4
 # the stride 2 sits in the $3\times3$ convolution, not in the first $1\times1$ as in the
 # 2016 paper (v1). The $1\times1$ then runs at the higher resolution, which costs more MACs.
+# (The stride move changes no weights; the weights lie just outside the rounding of the
+# slide's figure, as if it had been cut off rather than rounded: see the deviation table.)
 # We move the stride back and count again:
 
 # %%
@@ -504,9 +507,10 @@ plt.show()
 # element when it has an affine transform), pooling and some activations. `me.thop_macs` runs
 # it on a copy of the model (thop leaves extra buffers on every module it touches, which
 # would break a later strict `load_state_dict`). On a network without BatchNorm the two
-# conventions nearly agree; on modern networks thop is a few percent higher. Neither counts
-# element-wise additions (residual connections) or the SE multiplication. Whenever you compare
-# MAC counts from different sources, check which convention they use.
+# conventions nearly agree; on modern networks thop is higher, the more so the more
+# BatchNorm outputs a network has per MAC (compare ResNet-50 and MobileNet v2 below).
+# Neither counts element-wise additions (residual connections) or the SE multiplication.
+# Whenever you compare MAC counts from different sources, check which convention they use.
 
 # %%
 THOP_MODELS = me.pick(["AlexNet (2012, g=2)", "ResNet-50", "MobileNet v2"], ["MobileNet v2"])
@@ -706,8 +710,8 @@ print(f"latency: conv {cmp_add.a}, adder {cmp_add.b}: {cmp_add.verdict('the conv
 #
 # * A convolution costs $K_h K_w (C_\text{in}/g)\, C_\text{out} H_\text{out} W_\text{out}$ MACs;
 #   FLOPs are twice that. Groups divide the cost by $g$.
-# * The convolutions hold the MACs, the FC layers the weights: AlexNet and VGG-16 keep about
-#   nine tenths of their weights in FC layers that do a small share of the work.
+# * The convolutions hold the MACs, the FC layers the weights: AlexNet and VGG-16 keep most
+#   of their weights in FC layers that do a small share of the work (section 5 prints both).
 # * A published MAC count is only comparable once you know the **model version** (ResNet
 #   v1 vs v1.5, GoogLeNet's $3\times3$ vs $5\times5$, AlexNet's groups), the **input size**
 #   and the **convention** (which layers count as FC; papers vs thop). Measure, don't copy.
