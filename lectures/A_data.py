@@ -37,8 +37,9 @@
 # case splits · 5 Segmentation tasks and case-study metrics · 6 Organ patches · 7 Real data ·
 # Take-aways · References
 #
-# **Run time:** under 2 minutes on 2 CPU cores with an empty cache (generating the default
-# cohort is the largest part), seconds when cached; `MEDEFF_FAST=1` uses a 12-case cohort.
+# **Run time:** seconds when the cohort is cached; with an empty cache, generating the
+# default cohort is the largest part (section 4 prints how long its first call took);
+# `MEDEFF_FAST=1` uses a 12-case cohort. The last cell prints this run's time.
 
 # %%
 import time
@@ -320,8 +321,8 @@ for name, loader, band in [("liver", liver_test, (0.45, 0.999)),
 # Thresholding already gives a rough liver (the spleen and the aorta's edges share its HU);
 # for tumours it fails, because body fat, bowel and kidney sinus share the tumour's HU: the
 # net must use context. `benchmarks/data_difficulty.py` calibrates the data: it trains a
-# small U-Net (`medeff.models.unet.UNet`, width 8, 121k parameters) for 1,000 steps (about
-# 100 s on 2 idle CPU cores) on each of the four tasks, and a small CNN on the organ patches,
+# small U-Net (`medeff.models.unet.UNet`, width 8, 121k parameters) for 1,000 steps on each
+# of the four tasks, and a small CNN on the organ patches,
 # and writes what it measured to `benchmarks/results/data_difficulty.json`. The targets are
 # organ Dice (liver, kidney) above 0.90 and tumour Dice (liver, kidney) between 0.4 and 0.8:
 # room for knowledge distillation, whose case study (lecture 07) reports all four columns.
@@ -352,7 +353,7 @@ else:
 # %% [markdown]
 # ## 6. Organ patches (MedMNIST-like classification)
 #
-# The compression lectures need a classification task that trains in a minute. Like
+# The compression lectures need a classification task that trains in minutes on a CPU. Like
 # OrganAMNIST, each patch is the bounding box of one organ in one slice (made square, enlarged
 # by a random margin, jittered), resized to 28×28 and stored as uint8 after the abdominal
 # window W400/L40. Left and right kidney are separate classes, so a net must use context.
@@ -392,8 +393,8 @@ with tempfile.TemporaryDirectory() as tmp:
           f"{len(train_p.dataset)} training patches")
 
 # %% [markdown]
-# `benchmarks/data_difficulty.py` also trains a ~100k-parameter CNN for about a minute on
-# these patches. The target is 85–97 % test accuracy: high enough to be a fair classifier,
+# `benchmarks/data_difficulty.py` also trains a small CNN for a few epochs on these patches
+# (its size, epochs and time are printed below, with the load of the machine above). The target is 85–97 % test accuracy: high enough to be a fair classifier,
 # not 100 %, so the accuracy cost of pruning and quantization stays visible. The recorded run:
 
 # %%
