@@ -19,8 +19,8 @@
 # efficient-architectures block (after 01 MobileNet, before 03 GhostNet).*
 #
 # Lecture 01 left the $1\times1$ pointwise convolutions as the expensive part of a
-# MobileNet (about 95 % of its Mult-Adds). ShuffleNet (Zhang et al., CVPR 2018) makes them
-# cheaper with **group convolution**, and repairs the side effect of stacking group
+# MobileNet (about 95 % of its Mult-Adds, the MobileNet paper's Table 2). ShuffleNet
+# (Zhang et al., CVPR 2018) makes them cheaper with **group convolution**, and repairs the side effect of stacking group
 # convolutions with a **channel shuffle**. Its main argument: at a fixed MAC budget, more
 # groups allow **wider** layers, and wider layers are more accurate. **Goals:** count what
 # group convolution saves, see the side effect and its repair, check the ShuffleNet unit's
@@ -302,7 +302,8 @@ print(f"- Group convolution divides parameters and MACs by G (counted); at G=8 (
 print("- Without shuffle, stacked group convs keep the groups apart (heatmap); the shuffle is free in MACs.")
 print(f"- At ~{BUDGET:,} MACs, the most accurate was g={best} ({b['mean']:.3f} +- {b['std']:.3f}), the least g={worst} "
       f"({w['mean']:.3f} +- {w['std']:.3f}, {seeds} seeds): the gap is {'larger' if separated else 'not larger'} than "
-      f"twice the combined seed spread (or there is one seed), so this run {'supports' if separated and best > worst else 'does not show'} "
+      f"twice the combined seed spread{'' if seeds > 1 else ' (one seed: no spread)'}, so this run "
+      f"{'supports' if separated and best > worst else 'does not show'} "
       f"'more groups, wider layers, more accurate' on these patches.")
 g8, g8n = results["g=8"], results["g=8 no shuffle"]
 diff = g8["mean"] - g8n["mean"]
