@@ -21,10 +21,11 @@
 # Lecture 01 left the $1\times1$ pointwise convolutions as the expensive part of a
 # MobileNet (about 95 % of its Mult-Adds, the MobileNet paper's Table 2). ShuffleNet
 # (Zhang et al., CVPR 2018) makes them cheaper with **group convolution**, and repairs the
-# side effect of stacking group convolutions with a **channel shuffle**. Its main argument: at a fixed MAC budget, more
-# groups allow **wider** layers, and wider layers are more accurate. **Goals:** count what
-# group convolution saves, see the side effect and its repair, check the ShuffleNet unit's
-# cost, and test the main argument on our organ patches, with several seeds.
+# side effect of stacking group convolutions with a **channel shuffle**. Its main
+# argument: at a fixed MAC budget, more groups allow **wider** layers, and wider layers
+# are more accurate. **Goals:** count what group convolution saves, see the side effect
+# and its repair, check the ShuffleNet unit's cost, and test the main argument on our
+# organ patches, with several seeds.
 #
 # **Contents**
 # 1. Group convolution: parameters and MACs divided by $G$, and the time
