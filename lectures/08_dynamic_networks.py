@@ -142,7 +142,7 @@ for kind, widths in {"standard": (1.0,), "mobilenet": (0.25, 0.5, 1.0)}.items():
         static[(kind, w)] = rec
         status = "cached" if rec["cached"] else f"trained in {rec['train_seconds']:.1f} s"
         print(f"{kind:<10} x{w:<5g} MACs {rec['macs']:>10,}  test acc {rec['test_accuracy']:.3f}  ({status})")
-thresholds = [0.15, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.01]
+thresholds = [0.15, 0.2, 0.25, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.01]
 curve = dyn.early_exit_curve(logits, targets, costs, thresholds)
 print(f"\n{'tau':>6} {'accuracy':>8} {'avg MACs':>10}  share leaving at exit 1 / 2 / 3")
 for r in curve:
