@@ -228,6 +228,10 @@ t_pw = me.measure_latency(layer["GSP"].pointwise, xin, runs=me.pick(30, 5)).medi
 print(f"16->16 channels on {SHAPE}: 3x3x3 conv {t_conv:.3f} ms | group shift {t_shift:.3f} ms "
       f"+ pointwise {t_pw:.3f} ms = {t_shift + t_pw:.3f} ms")
 print(f"the shift (0 MACs) takes {t_shift / (t_shift + t_pw):.0%} of the GSP layer's time")
+r_layer = t_conv / (t_shift + t_pw)
+print(f"per layer: GSP {max(r_layer, 1 / r_layer):.1f}x {'faster' if r_layer >= 1 else 'slower'} than the "
+      f"3x3x3 conv for {lm['3x3x3'] / lm['GSP']:.0f}x fewer MACs (whole net, above: "
+      f"{max(cmp.speedup, 1 / cmp.speedup):.2f}x {word} for {s['macs'] / g['macs']:.1f}x fewer MACs)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## What the miniature shows, and what it does not
@@ -239,10 +243,12 @@ print(f"the shift (0 MACs) takes {t_shift / (t_shift + t_pw):.0%} of the GSP lay
 #   the ± is the spread over the 12 test volumes, not over training runs, so a gap of a
 #   few points between the two nets is not established by this run alone (retraining both
 #   with `gsp.train_unet3d(..., seed=s)` for a few seeds would tell).
-# - **Shows, beside the paper:** fewer MACs do not translate one-to-one into CPU time (compare
-#   the MAC ratio with the measured ratio above): the pointwise convolution is memory bound
-#   (few MACs per byte), the layers GSP does not replace keep their cost, and the shift
-#   moves memory; the layer timing says which of these dominates here.
+# - **Shows, beside the paper:** whether fewer MACs translate one-to-one into CPU time
+#   (compare the MAC ratio with the measured ratio above). MAC counts miss three costs: the
+#   pointwise convolution does few MACs per byte it reads, the shift moves memory, and what
+#   GSP does not replace (first conv, transposed convs, head, BatchNorm, ReLU, pooling)
+#   keeps its cost. The per-layer line says which explains a gap here: where one GSP layer
+#   is about as much faster as its MACs predict, the gap comes from the rest of the net.
 # - **Does not show:** the paper's datasets (MRI, prostate and brain tumours), its network
 #   sizes, its training length, its grouping choices, or any GPU timing.
 #
