@@ -141,8 +141,8 @@ for name, (model, lat) in costs.items():
           f"{lat.median_ms:>9.2f} ms (IQR {lat.iqr_ms:.2f})")
 faster = "faster" if cmp.speedup >= 1 else "slower"
 print(f"proposed: {me.count_macs(baseline, shape) / me.count_macs(proposed, shape):.1f}x fewer MACs, "
-      f"measured {max(cmp.speedup, 1 / cmp.speedup):.2f}x {faster} on this CPU (paired ratios 10-90 %: "
-      f"{cmp.paired_ratio_p10:.2f}-{cmp.paired_ratio_p90:.2f}; A/B; a range that spans 1 is no clear difference)")
+      f"measured {max(cmp.speedup, 1 / cmp.speedup):.2f}x {faster} on this CPU (paired baseline/proposed ratios 10-90 %: "
+      f"{cmp.paired_ratio_p10:.2f}-{cmp.paired_ratio_p90:.2f}; a range that spans 1 is no clear difference)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Miniature reproduction: accuracy
