@@ -248,7 +248,7 @@ print(f"per layer: GSP {max(r_layer, 1 / r_layer):.1f}x {'faster' if r_layer >= 
 #   pointwise convolution does few MACs per byte it reads, the shift moves memory, and what
 #   GSP does not replace (first conv, transposed convs, head, BatchNorm, ReLU, pooling)
 #   keeps its cost. The per-layer line says which explains a gap here: where one GSP layer
-#   is about as much faster as its MACs predict, the gap comes from the rest of the net.
+#   gains at least what its MACs predict, the gap comes from the rest of the net.
 # - **Does not show:** the paper's datasets (MRI, prostate and brain tumours), its network
 #   sizes, its training length, its grouping choices, or any GPU timing.
 #
