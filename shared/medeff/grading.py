@@ -224,26 +224,32 @@ def _source_file(obj: Any) -> str | None:
     return getattr(module, "__file__", None)
 
 
-def _counterparts(qualname: str, filename: str, known: list[Any]) -> list[Any]:
-    """Every live function or class with this qualified name defined in ``filename``.
+def _counterparts(wanted: Sequence[tuple[str, str, list[Any]]]) -> list[list[Any]]:
+    """For each ``(qualified name, source file, objects known)``: every live function or
+    class with this qualified name defined in that file (one pass over all live objects).
 
     Found among all live objects, so the original is blocked even when a student rebinds
     the module attribute and keeps the original under another name, and so are the
     copies made by :func:`trusted` (same source file).
     """
-    found = list(known)
+    found = {(q, f): list(known) for q, f, known in wanted}
+    seen = {id(k) for _q, _f, known in wanted for k in known}
+    names = {q for q, _f, _k in wanted}
     # Some live objects warn when touched (e.g. torch.distributed's deprecated reduce_op);
     # a warning on stderr would make nbgrader fail the test cell, so silence them here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for other in gc.get_objects():
-            if not isinstance(other, (types.FunctionType, type)) or any(other is k for k in found):
+            if type(other) is not types.FunctionType and not isinstance(other, type):
                 continue
-            if getattr(other, "__qualname__", None) == qualname and (
-                _source_file(other) == filename
-            ):
-                found.append(other)
-    return found
+            qualname = getattr(other, "__qualname__", None)
+            if qualname not in names or id(other) in seen:
+                continue
+            bucket = found.get((qualname, _source_file(other) or ""))
+            if bucket is not None:
+                bucket.append(other)
+                seen.add(id(other))
+    return [found[(q, f)] for q, f, _k in wanted]
 
 
 def _raiser_code(message: str, like: types.CodeType) -> types.CodeType:
@@ -298,13 +304,13 @@ def unusable(*targets: Any) -> Iterator[None]:
     saved: list[tuple[types.FunctionType, types.CodeType]] = []
     entered = False
     try:
-        for target in targets:
-            qualname, filename, known = _resolve(target)
+        wanted = [_resolve(target) for target in targets]
+        for (qualname, _f, _k), objects in zip(wanted, _counterparts(wanted), strict=True):
             message = (
                 f"medeff's {qualname} is not available while this answer is graded: "
                 "write your own implementation"
             )
-            for each in _counterparts(qualname, filename, known):
+            for each in objects:
                 for fn in _functions_of(each):
                     saved.append((fn, fn.__code__))
                     fn.__code__ = _raiser_code(message, fn.__code__)

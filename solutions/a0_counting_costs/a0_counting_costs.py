@@ -232,6 +232,7 @@ _BLOCKED = ("medeff.counting.count_macs", "medeff.counting.mac_breakdown",
             "medeff.counting.thop_macs", "medeff.models.efficient.standard_conv_macs",
             "medeff.models.efficient.depthwise_separable_macs")
 _rng = random.Random(1402)
+_cases = []
 for _trial in range(40):
     _grp = _rng.choice([1, 1, 2, 3, 4, "depthwise"])
     if _grp == "depthwise":
@@ -246,8 +247,10 @@ for _trial in range(40):
     _ref = sum(p.numel() for p in _layer.parameters())
     _ref_formula = _cout * (_cin // _grp) * _kh * _kw + (_cout if _bias else 0)
     assert _ref == _ref_formula, "internal check of the references failed"
-    with _g.unusable(*_BLOCKED):
-        _got = conv2d_params(_cin, _cout, _k, groups=_grp, bias=_bias)
+    _cases.append((_layer, (_cin, _cout, _k), {"groups": _grp, "bias": _bias}, _ref))
+with _g.unusable(*_BLOCKED):  # one block for all cases (entering it scans every live object)
+    _gots = [conv2d_params(*_args, **_opts) for _layer, _args, _opts, _ref in _cases]
+for (_layer, _args, _opts, _ref), _got in zip(_cases, _gots):
     assert type(_got) is int, f"return a Python int, got {type(_got).__name__}"
     assert _got == _ref, f"{_layer}: got {_got}, the layer has {_ref} parameters"
 assert conv2d_params(5, 7, 2) == 7 * 5 * 4 + 7, "defaults must be groups=1, bias=True: expected 147"
