@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Tests never download anything and never use a GPU.
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")  # tests that execute lectures unset it (figures)
 
 
 @pytest.fixture(scope="session")
