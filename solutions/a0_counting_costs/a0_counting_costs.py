@@ -250,7 +250,7 @@ for _trial in range(40):
     _cases.append((_layer, (_cin, _cout, _k), {"groups": _grp, "bias": _bias}, _ref))
 with _g.unusable(*_BLOCKED):  # one block for all cases (entering it scans every live object)
     _gots = [conv2d_params(*_args, **_opts) for _layer, _args, _opts, _ref in _cases]
-for (_layer, _args, _opts, _ref), _got in zip(_cases, _gots):
+for (_layer, _args, _opts, _ref), _got in zip(_cases, _gots, strict=True):
     assert type(_got) is int, f"return a Python int, got {type(_got).__name__}"
     assert _got == _ref, f"{_layer}: got {_got}, the layer has {_ref} parameters"
 assert conv2d_params(5, 7, 2) == 7 * 5 * 4 + 7, "defaults must be groups=1, bias=True: expected 147"

@@ -155,7 +155,7 @@ _cases += [(_torch.randn(10, generator=_gen), 0.37),  # 3.7 entries: round, not 
 _befores = [_w.detach().clone() for _w, _s in _cases]
 with _g.unusable("medeff.pruning.magnitude_prune_mask"):  # one block (entering it scans all objects)
     _masks = [magnitude_prune_mask(_w, _s) for _w, _s in _cases]
-for (_w, _s), _before, _m in zip(_cases, _befores, _masks):
+for (_w, _s), _before, _m in zip(_cases, _befores, _masks, strict=True):
     _what = f"magnitude_prune_mask(<{tuple(_w.shape)} {str(_w.dtype)[6:]} tensor>, {_s:.4f})"
     _k = round(_s * _w.numel())
     assert isinstance(_m, _torch.Tensor), f"{_what}: returned a {type(_m).__name__}, expected a tensor"
@@ -352,7 +352,7 @@ _cases += [(_random_net(_gen, [8, 16, 4]), 0.0), (_random_net(_gen, [5, 7, 8]), 
 _wants = [_P.slimming_threshold(_net, _r) for _net, _r in _cases]
 with _g.unusable("medeff.pruning.slimming_threshold", "medeff.pruning.bn_gammas"):
     _gots = [slimming_threshold(_net, _r) for _net, _r in _cases]
-for (_net, _r), _want, _got in zip(_cases, _wants, _gots):
+for (_net, _r), _want, _got in zip(_cases, _wants, _gots, strict=True):
     _sizes = [m.num_features for m in _net.modules() if isinstance(m, _nn.BatchNorm2d)]
     _what = f"slimming_threshold(<net with BatchNorm2d sizes {_sizes}>, {_r:.4f})"
     assert isinstance(_got, float), f"{_what}: returned a {type(_got).__name__}, expected a Python float"
@@ -697,7 +697,7 @@ _cases += [(-1.0, 1.0, 8), (-0.3, 2.7, 1), (0.0, 0.0, 8), (-2.0, 0.0, 4), (0.0, 
 _wants = [_Q.quantize_params(*_c) for _c in _cases]
 with _g.unusable("medeff.quantization.quantize_params", "medeff.quantization.fake_quantize_ste"):
     _gots = [quantize_params(*_c) for _c in _cases]
-for (_a, _b, _bits), (_ws, _wz), _got in zip(_cases, _wants, _gots):
+for (_a, _b, _bits), (_ws, _wz), _got in zip(_cases, _wants, _gots, strict=True):
     _what = f"quantize_params({_a:.6g}, {_b:.6g}, {_bits})"
     assert isinstance(_got, tuple) and len(_got) == 2, f"{_what}: return a tuple (scale, zero_point)"
     _gs, _gz = _got
@@ -784,7 +784,7 @@ for _i in range(16):
 _wants = [_Q.quantize(*_c) for _c in _cases]
 with _g.unusable("medeff.quantization.quantize", "medeff.quantization.fake_quantize_ste"):
     _gots = [quantize(*_c) for _c in _cases]  # one block (entering it scans all live objects)
-for (_x, _s, _z, _bits), _want, _got in zip(_cases, _wants, _gots):
+for (_x, _s, _z, _bits), _want, _got in zip(_cases, _wants, _gots, strict=True):
     _what = f"quantize(<{tuple(_x.shape)} tensor>, scale={_s:.6g}, zero_point={_z}, num_bits={_bits})"
     _check_q(_got, _want, _x, _s, _what)
 # exact ties round half to even
@@ -839,7 +839,7 @@ for _i in range(12):
 _wants = [_Q.dequantize(*_c) for _c in _cases]
 with _g.unusable("medeff.quantization.dequantize", "medeff.quantization.fake_quantize_ste"):
     _gots = [dequantize(*_c) for _c in _cases]  # one block (entering it scans all live objects)
-for (_q, _s, _z), _want, _got in zip(_cases, _wants, _gots):
+for (_q, _s, _z), _want, _got in zip(_cases, _wants, _gots, strict=True):
     _what = f"dequantize(<{tuple(_q.shape)} {str(_q.dtype)[6:]} tensor>, {_s:.6g}, {_z})"
     assert isinstance(_got, _torch.Tensor) and _got.dtype == _torch.float32, (
         f"{_what}: returned {type(_got).__name__} {getattr(_got, 'dtype', '')}, expected a torch.float32 tensor")
