@@ -447,10 +447,10 @@ ax.set_title("Organ patches: accuracy against MACs (error bars: +-1 sd over seed
 plt.show()
 std, mob = summaries["standard x1"], summaries["alpha 1"]
 gap = mob["mean"] - std["mean"]
-noise = math.hypot(std["std"], mob["std"])
+noise = math.hypot(std["std"], mob["std"])  # ef.separated: |gap| > 2 * noise, with 2+ seeds
 print(f"MobileNet x1 vs standard x1: {std['macs'] / mob['macs']:.1f} times fewer MACs, "
       f"{std['params'] / mob['params']:.1f} times fewer parameters, accuracy {gap:+.3f} "
-      f"({'outside' if len(std['accuracies']) > 1 and abs(gap) > 2 * noise else 'not outside'} twice the "
+      f"({'outside' if ef.separated(std, mob) else 'not outside'} twice the "
       f"seed spread, {2 * noise:.3f}, over {len(std['accuracies'])} seeds)")
 
 # %% [markdown]
@@ -482,16 +482,14 @@ print(f"- Measured on this CPU, the separable pair's speedup stayed below its MA
 print(f"- alpha = 0.25 gives a MAC ratio of {RATIO_025:.3f}, not alpha^2 = 0.0625: the terms linear in alpha "
       f"are {linear_share:.0%} of the small net's MACs.")
 print(f"- The inverted residual costs {ir_over_wide:.2f} of a v1 layer as wide as its inside.")
-gap_ar = a05["mean"] - rho05["mean"]  # separated: beyond twice the combined seed spread
-better = ("neither (not beyond twice the combined seed spread)"
-          if len(a05["accuracies"]) < 2 or abs(gap_ar) <= 2 * math.hypot(a05["std"], rho05["std"])
-          else "alpha" if gap_ar > 0 else "rho")
+better = ("neither (not beyond twice the combined seed spread)" if not ef.separated(a05, rho05)
+          else "alpha" if a05["mean"] > rho05["mean"] else "rho")
 print(f"- On the organ patches: MobileNet x1 {mob['mean']:.3f} +- {mob['std']:.3f} vs standard {std['mean']:.3f} "
       f"+- {std['std']:.3f}; alpha 0.5 ({a05['macs']:,} MACs) {a05['mean']:.3f} vs rho 0.5 "
       f"({rho05['macs']:,} MACs) {rho05['mean']:.3f}: better at similar cost: {better}.")
 for name, s, table in (("alpha 0.5", a05, 6), ("rho 0.5", rho05, 7)):
     drop = mob["mean"] - s["mean"]
-    lost = len(s["accuracies"]) > 1 and drop > 2 * math.hypot(mob["std"], s["std"])
+    lost = drop > 0 and ef.separated(mob, s)
     print(f"- {name} against MobileNet x1 at 28 px: {s['macs'] / mob['macs']:.2f} of the MACs, accuracy {-drop:+.3f}: "
           + (f"a loss beyond twice the seed spread, as on ImageNet (the paper's Table {table})." if lost else
              f"no loss beyond twice the seed spread, unlike ImageNet (the paper's Table {table}), where accuracy "

@@ -39,7 +39,6 @@
 # re-run only measures. `MEDEFF_FAST=1` shrinks everything to seconds.
 
 # %%
-import math
 import time
 
 import matplotlib.pyplot as plt
@@ -297,7 +296,7 @@ best = max(GROUPS, key=lambda g: results[f"g={g}"]["mean"])
 worst = min(GROUPS, key=lambda g: results[f"g={g}"]["mean"])
 b, w = results[f"g={best}"], results[f"g={worst}"]
 seeds = len(b["accuracies"])
-separated = seeds > 1 and b["mean"] - w["mean"] > 2 * math.hypot(b["std"], w["std"])
+separated = ef.separated(b, w)
 print(f"- Group convolution divides parameters and MACs by G (counted); at G=8 (8 times fewer MACs) "
       f"{group_lat[8].verdict('G=1', 'G=8')}.")
 print("- Without shuffle, stacked group convs keep the groups apart (heatmap); the shuffle is free in MACs.")
@@ -309,7 +308,7 @@ print(f"- At ~{BUDGET:,} MACs, the most accurate was g={best} ({b['mean']:.3f} +
 g8, g8n = results["g=8"], results["g=8 no shuffle"]
 diff = g8["mean"] - g8n["mean"]
 print(f"- Shuffle at g=8: {g8['mean']:.3f} +- {g8['std']:.3f} with vs {g8n['mean']:.3f} +- {g8n['std']:.3f} without "
-      f"({diff:+.3f}; {'beyond' if seeds > 1 and abs(diff) > 2 * math.hypot(g8['std'], g8n['std']) else 'not beyond'} "
+      f"({diff:+.3f}; {'beyond' if ef.separated(g8, g8n) else 'not beyond'} "
       f"twice the seed spread).")
 
 # %% [markdown]

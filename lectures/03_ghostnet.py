@@ -401,9 +401,7 @@ plt.show()
 # Printed from the measurements above.
 
 # %%
-def separated(a: dict, b: dict) -> bool:
-    # a difference larger than twice the combined seed spread (never with a single seed)
-    return len(a["accuracies"]) > 1 and abs(a["mean"] - b["mean"]) > 2 * math.hypot(a["std"], b["std"])
+separated = ef.separated  # a difference beyond twice the combined seed spread (2+ seeds)
 
 
 for layer, count in (("stem", 16), ("block 1", 32)):

@@ -336,3 +336,13 @@ def test_zoo_table_and_plot():
     assert "0.600 +- 0.141 (n=2)" in table and "cached" in table
     ax = ef.plot_zoo({"family": [s, s | {"macs": 2000, "mean": 0.7}]})
     assert len(ax.lines) >= 1 and ax.get_xscale() == "log"
+
+
+def test_separated_needs_twice_the_combined_spread_and_two_seeds():
+    a = {"accuracies": [0.80, 0.84], "mean": 0.82, "std": 0.03}
+    b = {"accuracies": [0.70, 0.72], "mean": 0.71, "std": 0.04}  # gap 0.11 > 2 * 0.05
+    assert ef.separated(a, b) and ef.separated(b, a)
+    assert not ef.separated(a, b | {"mean": 0.73})  # gap 0.09 < 0.10
+    assert ef.separated(a, b | {"mean": 0.73}, k=1)
+    one = {"accuracies": [0.5], "mean": 0.5, "std": 0.0}
+    assert not ef.separated(one, a) and not ef.separated(a, one)  # one seed: no spread known

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -675,6 +677,18 @@ def course_net(
         data_tag="organ28-seed0",
         options=options,
     )
+
+
+def separated(a: Mapping[str, Any], b: Mapping[str, Any], k: float = 2.0) -> bool:
+    """Whether two :func:`course_nets` summaries differ by more than ``k`` times their
+    combined seed spread: ``|mean_a - mean_b| > k * hypot(std_a, std_b)``.
+
+    Never with a single seed (no spread is known). The course's test for "a difference
+    above noise". Explained in: lecture 01, "Training on the organ patches".
+    """
+    if min(len(a["accuracies"]), len(b["accuracies"])) < 2:
+        return False
+    return abs(a["mean"] - b["mean"]) > k * math.hypot(a["std"], b["std"])
 
 
 def course_nets(
